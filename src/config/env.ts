@@ -1,0 +1,66 @@
+/**
+ * Configuration, parsed once at startup from the environment. Bad config fails fast with a
+ * message naming each variable that is wrong.
+ */
+import { z } from 'zod';
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const url = (protocols: RegExp, example: string) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.test(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL like ${example}`);
+
+export const envSchema = z.object({
+  DATABASE_URL: url(/^postgres(ql)?:$/, 'postgres://user@host:5432/db').default(
+    'postgres://postgres@127.0.0.1:5432/vidproc',
+  ),
+  AMQP_URL: url(/^amqps?:$/, 'amqp://user:pass@host:5672').default('amqp://guest:guest@127.0.0.1:5672'),
+  AMQP_EXCHANGE: z.string().min(1).default('vidproc.events'),
+  AMQP_QUEUE: z.string().min(1).default('vidproc.status-tracker'),
+  AMQP_PREFETCH: z.coerce.number().int().min(1).max(1000).default(64),
+  TEMPORAL_ADDRESS: optionalString,
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('video-status'),
+  TEMPORAL_API_KEY: optionalString,
+  TEMPORAL_TLS: z
+    .enum(['true', 'false', '1', '0'])
+    .optional()
+    .transform((v) => v === 'true' || v === '1'),
+  TEMPORAL_CLI_PATH: optionalString,
+  TEMPORAL_QUERY_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  AUTH_JWT_SECRET: optionalString.refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters'),
+  AUTH_JWKS_URL: optionalString.refine((v) => v === undefined || /^https?:\/\//.test(v), 'must be an http(s) URL'),
+  AUTH_ISSUER: optionalString,
+  AUTH_AUDIENCE: optionalString,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.output<typeof envSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = envSchema.safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}
+
+/** The Temporal address to connect to; `vidproc dev` starts its own server when it is unset. */
+export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
+
+export const deadLetterExchange = (config: Pick<Config, 'AMQP_EXCHANGE'>) => `${config.AMQP_EXCHANGE}.dlx`;
+export const deadLetterQueue = (config: Pick<Config, 'AMQP_QUEUE'>) => `${config.AMQP_QUEUE}.dlq`;

@@ -1,0 +1,116 @@
+/**
+ * The event contract: CloudEvents 1.0 in structured JSON mode, one schema per event type.
+ * Pure: used by the bridge (to validate at the edge), the workflow (to re-check what it is
+ * signalled) and the API (to build the registration event).
+ */
+import { z } from 'zod';
+
+export const VIDEO_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
+
+export const videoIdSchema = z
+  .string()
+  .regex(VIDEO_ID_PATTERN, 'must be 1-128 characters of A-Za-z0-9._-');
+
+export const EVENT_TYPES = {
+  uploaded: 'vidproc.video.uploaded',
+  started: 'vidproc.video.processing.started',
+  progress: 'vidproc.video.processing.progress',
+  completed: 'vidproc.video.processing.completed',
+  failed: 'vidproc.video.processing.failed',
+} as const;
+
+export type VideoEventType = (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES];
+
+/** Routing-key pattern that binds the tracker's queue to every video event. */
+export const VIDEO_EVENT_BINDING = 'vidproc.video.#';
+
+const imagesUrlSchema = z
+  .url({ protocol: /^(https|s3)$/, hostname: /.+/ })
+  .describe('absolute https:// or s3:// URL of the images archive');
+
+export const videoErrorSchema = z.object({
+  code: z.string().min(1).max(128),
+  message: z.string().max(4096),
+});
+
+const envelope = {
+  specversion: z.literal('1.0'),
+  id: z.string().min(1).max(256),
+  source: z.string().min(1).max(1024),
+  subject: videoIdSchema,
+  time: z.iso.datetime({ offset: true }),
+  datacontenttype: z.string().optional(),
+};
+
+export const uploadedEventSchema = z.object({
+  ...envelope,
+  type: z.literal(EVENT_TYPES.uploaded),
+  data: z.object({
+    userId: z.string().min(1).max(256),
+    fileName: z.string().min(1).max(1024).optional(),
+  }),
+});
+
+export const startedEventSchema = z.object({
+  ...envelope,
+  type: z.literal(EVENT_TYPES.started),
+  data: z.object({}).optional().default({}),
+});
+
+export const progressEventSchema = z.object({
+  ...envelope,
+  type: z.literal(EVENT_TYPES.progress),
+  data: z.object({ percent: z.number().min(0).max(100) }),
+});
+
+export const completedEventSchema = z.object({
+  ...envelope,
+  type: z.literal(EVENT_TYPES.completed),
+  data: z.object({
+    imagesUrl: imagesUrlSchema,
+    frameCount: z.number().int().nonnegative().optional(),
+  }),
+});
+
+export const failedEventSchema = z.object({
+  ...envelope,
+  type: z.literal(EVENT_TYPES.failed),
+  data: z.object({ error: videoErrorSchema }),
+});
+
+export const videoEventSchema = z.discriminatedUnion('type', [
+  uploadedEventSchema,
+  startedEventSchema,
+  progressEventSchema,
+  completedEventSchema,
+  failedEventSchema,
+]);
+
+export type VideoEvent = z.infer<typeof videoEventSchema>;
+export type VideoEventInput = z.input<typeof videoEventSchema>;
+
+export type ParseResult = { ok: true; event: VideoEvent } | { ok: false; reason: string };
+
+/** Validates an already-decoded value against the contract; the reason names every problem. */
+export function parseVideoEvent(value: unknown): ParseResult {
+  const result = videoEventSchema.safeParse(value);
+  if (result.success) return { ok: true, event: result.data };
+  return { ok: false, reason: describeIssues(result.error) };
+}
+
+/** Decodes a message body (UTF-8 JSON) and validates it. */
+export function decodeVideoEvent(body: string): ParseResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch (err) {
+    return { ok: false, reason: `not JSON: ${(err as Error).message}` };
+  }
+  return parseVideoEvent(value);
+}
+
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .join('; ');
+}

@@ -1,0 +1,261 @@
+/**
+ * The video status machine. Pure functions over plain data: no I/O, no clock (callers pass
+ * `now`), so the workflow, the bridge and the API share one set of rules.
+ */
+import { EVENT_TYPES, type VideoEvent } from './events.js';
+
+export const VIDEO_STATUSES = ['uploaded', 'processing', 'completed', 'failed'] as const;
+export type VideoStatus = (typeof VIDEO_STATUSES)[number];
+
+export interface VideoError {
+  code: string;
+  message: string;
+}
+
+/** The public view of a video (the API contract). Times are RFC 3339 strings. */
+export interface VideoView {
+  videoId: string;
+  userId: string | null;
+  status: VideoStatus;
+  progress: number | null;
+  imagesUrl: string | null;
+  error: VideoError | null;
+  createdAt: string;
+  updatedAt: string;
+  completedAt: string | null;
+}
+
+/** Everything the tracker knows about one video. */
+export interface VideoState extends VideoView {
+  fileName: string | null;
+  frameCount: number | null;
+  /** Number of history records so far; the durable projection never accepts a lower one. */
+  version: number;
+}
+
+/** One line of a video's history: an event and what the machine did with it. */
+export interface HistoryRecord {
+  /** 1-based position in the video's history (equals the state's version after it). */
+  seq: number;
+  eventId: string;
+  type: string;
+  source: string;
+  eventTime: string;
+  receivedAt: string;
+  applied: boolean;
+  /** Why it was ignored, or what it changed. */
+  reason: string;
+  data: unknown;
+}
+
+/** Live state of the tracker: the video plus the ids it has already seen. */
+export interface TrackerState {
+  video: VideoState;
+  /** Most recent event ids, oldest first, bounded by MAX_REMEMBERED_EVENT_IDS. */
+  seenEventIds: string[];
+}
+
+/** How many event ids a tracker remembers for dedupe (carried across continue-as-new). */
+export const MAX_REMEMBERED_EVENT_IDS = 2000;
+
+/** Progress-only changes are written to Postgres at most this often per video. */
+export const PROGRESS_PERSIST_INTERVAL_MS = 5_000;
+
+export function isTerminal(status: VideoStatus): boolean {
+  return status === 'completed' || status === 'failed';
+}
+
+const STATUS_RANK: Record<VideoStatus, number> = { uploaded: 0, processing: 1, completed: 2, failed: 2 };
+
+/** Forward-only: a status may only move to one of higher rank; terminal states are final. */
+export function canTransition(from: VideoStatus, to: VideoStatus): boolean {
+  return STATUS_RANK[to] > STATUS_RANK[from];
+}
+
+export function newVideo(videoId: string, now: string): VideoState {
+  return {
+    videoId,
+    userId: null,
+    fileName: null,
+    status: 'uploaded',
+    progress: null,
+    imagesUrl: null,
+    frameCount: null,
+    error: null,
+    createdAt: now,
+    updatedAt: now,
+    completedAt: null,
+    version: 0,
+  };
+}
+
+export function newTracker(video: VideoState): TrackerState {
+  return { video, seenEventIds: [] };
+}
+
+export function toView(video: VideoState): VideoView {
+  const { videoId, userId, status, progress, imagesUrl, error, createdAt, updatedAt, completedAt } = video;
+  return { videoId, userId, status, progress, imagesUrl, error, createdAt, updatedAt, completedAt };
+}
+
+/** What applying one event did. `kind` tells the caller how urgently to persist it. */
+export interface Outcome {
+  applied: boolean;
+  reason: string;
+  /** 'status' and 'metadata' changes are persisted at once; 'progress' and 'none' may be batched. */
+  kind: 'status' | 'metadata' | 'progress' | 'none';
+}
+
+const ignored = (reason: string): Outcome => ({ applied: false, reason, kind: 'none' });
+
+/** Decides what an event does to a video, without changing anything. */
+function decide(video: VideoState, event: VideoEvent): { outcome: Outcome; patch: Partial<VideoState> } {
+  const none = { patch: {} };
+  switch (event.type) {
+    case EVENT_TYPES.uploaded: {
+      const patch: Partial<VideoState> = {};
+      const notes: string[] = [];
+      if (video.userId === null) {
+        patch.userId = event.data.userId;
+        notes.push('owner set');
+      } else if (video.userId !== event.data.userId) {
+        notes.push(`owner kept (event names another owner)`);
+      }
+      if (event.data.fileName !== undefined && video.fileName === null) {
+        patch.fileName = event.data.fileName;
+        notes.push('file name set');
+      }
+      if (Object.keys(patch).length === 0) {
+        return { outcome: ignored(notes[0] ?? 'metadata already known'), ...none };
+      }
+      return { outcome: { applied: true, reason: notes.join(', '), kind: 'metadata' }, patch };
+    }
+    case EVENT_TYPES.started: {
+      if (!canTransition(video.status, 'processing')) {
+        return { outcome: ignored(`video is already ${video.status}`), ...none };
+      }
+      return {
+        outcome: { applied: true, reason: 'processing started', kind: 'status' },
+        patch: { status: 'processing', progress: video.progress ?? 0 },
+      };
+    }
+    case EVENT_TYPES.progress: {
+      if (isTerminal(video.status)) return { outcome: ignored(`video is already ${video.status}`), ...none };
+      const percent = event.data.percent;
+      if (video.progress !== null && percent <= video.progress) {
+        return {
+          outcome: ignored(percent === video.progress ? 'progress unchanged' : 'progress never goes back'),
+          ...none,
+        };
+      }
+      if (video.status === 'uploaded') {
+        return {
+          outcome: { applied: true, reason: `processing at ${percent}%`, kind: 'status' },
+          patch: { status: 'processing', progress: percent },
+        };
+      }
+      return { outcome: { applied: true, reason: `progress ${percent}%`, kind: 'progress' }, patch: { progress: percent } };
+    }
+    case EVENT_TYPES.completed: {
+      if (!canTransition(video.status, 'completed')) {
+        return { outcome: ignored(`video is already ${video.status}`), ...none };
+      }
+      return {
+        outcome: { applied: true, reason: 'processing completed', kind: 'status' },
+        patch: {
+          status: 'completed',
+          progress: 100,
+          imagesUrl: event.data.imagesUrl,
+          frameCount: event.data.frameCount ?? null,
+          completedAt: event.time,
+        },
+      };
+    }
+    case EVENT_TYPES.failed: {
+      if (!canTransition(video.status, 'failed')) {
+        return { outcome: ignored(`video is already ${video.status}`), ...none };
+      }
+      return {
+        outcome: { applied: true, reason: `processing failed: ${event.data.error.code}`, kind: 'status' },
+        patch: { status: 'failed', error: event.data.error, completedAt: event.time },
+      };
+    }
+  }
+}
+
+export interface ApplyResult {
+  state: TrackerState;
+  outcome: Outcome;
+  record: HistoryRecord;
+}
+
+/**
+ * Applies one event: dedupe by id, then the forward-only rules. Always returns a history
+ * record (applied or ignored, with the reason); the returned state is a new object.
+ */
+export function applyEvent(state: TrackerState, event: VideoEvent, now: string): ApplyResult {
+  const duplicate = state.seenEventIds.includes(event.id);
+  const { outcome, patch } = duplicate
+    ? { outcome: ignored('duplicate event id'), patch: {} }
+    : decide(state.video, event);
+  const version = state.video.version + 1;
+  const video: VideoState = {
+    ...state.video,
+    ...patch,
+    ...(outcome.applied ? { updatedAt: now } : {}),
+    version,
+  };
+  const seenEventIds = duplicate ? state.seenEventIds : remember(state.seenEventIds, event.id);
+  const record: HistoryRecord = {
+    seq: version,
+    eventId: event.id,
+    type: event.type,
+    source: event.source,
+    eventTime: event.time,
+    receivedAt: now,
+    applied: outcome.applied,
+    reason: outcome.reason,
+    data: event.data,
+  };
+  return { state: { video, seenEventIds }, outcome, record };
+}
+
+function remember(ids: string[], id: string): string[] {
+  const next = ids.length >= MAX_REMEMBERED_EVENT_IDS ? ids.slice(ids.length - MAX_REMEMBERED_EVENT_IDS + 1) : ids.slice();
+  next.push(id);
+  return next;
+}
+
+/** Whether `userId` may register the video: nobody owns it yet, or they already do. */
+export function ownershipConflict(video: VideoState, userId: string): boolean {
+  return video.userId !== null && video.userId !== userId;
+}
+
+export interface Principal {
+  userId: string;
+  operator: boolean;
+}
+
+/** A user reads only their own videos; an operator reads every video. */
+export function canRead(principal: Principal, video: Pick<VideoView, 'userId'>): boolean {
+  return principal.operator || (video.userId !== null && video.userId === principal.userId);
+}
+
+/** Whether the durable projection should accept `incoming` over what it holds. */
+export function isNewer(incoming: Pick<VideoState, 'version'>, stored: Pick<VideoState, 'version'> | null): boolean {
+  return stored === null || incoming.version > stored.version;
+}
+
+/** One line for the Temporal Web UI's "current details". */
+export function describe(video: VideoState): string {
+  switch (video.status) {
+    case 'uploaded':
+      return `Uploaded${video.fileName ? ` (${video.fileName})` : ''}; waiting for processing to start.`;
+    case 'processing':
+      return `Processing: ${video.progress ?? 0}% done (last update ${video.updatedAt}).`;
+    case 'completed':
+      return `Completed at ${video.completedAt}; images at ${video.imagesUrl}.`;
+    case 'failed':
+      return `Failed at ${video.completedAt}: ${video.error?.code} ${video.error?.message}`;
+  }
+}
