@@ -259,3 +259,9 @@ export function describe(video: VideoState): string {
       return `Failed at ${video.completedAt}: ${video.error?.code} ${video.error?.message}`;
   }
 }
+
+/** How long a terminal video's workflow stays open to absorb late events before it closes. */
+export const TERMINAL_LINGER_MS = 10 * 60_000;
+
+/** Continue-as-new once a run's history has this many events (or when the server suggests it). */
+export const CONTINUE_AS_NEW_AFTER_EVENTS = 2_000;

@@ -1,0 +1,49 @@
+/**
+ * The durable projection: a video's current view and its event history. Written only by
+ * activities (src/activities); read by the API when Temporal is not the right source.
+ */
+import { defineEntity, p } from '@mikro-orm/core';
+import type { VideoError, VideoStatus } from '../domain/video.js';
+
+const VideoSchema = defineEntity({
+  name: 'Video',
+  tableName: 'videos',
+  properties: {
+    videoId: p.string().length(128).primary(),
+    userId: p.string().length(256).nullable().index(),
+    fileName: p.string().length(1024).nullable(),
+    status: p.string().$type<VideoStatus>().length(16).index(),
+    progress: p.float().columnType("double precision").nullable(),
+    imagesUrl: p.text().nullable(),
+    frameCount: p.integer().nullable(),
+    error: p.json<VideoError>().nullable(),
+    createdAt: p.datetime(),
+    updatedAt: p.datetime(),
+    completedAt: p.datetime().nullable(),
+    /** History records applied so far; an upsert never replaces a row with a higher version. */
+    version: p.integer(),
+  },
+});
+export class Video extends VideoSchema.class {}
+VideoSchema.setClass(Video);
+
+const VideoEventRecordSchema = defineEntity({
+  name: 'VideoEventRecord',
+  tableName: 'video_events',
+  properties: {
+    videoId: p.string().length(128).primary(),
+    seq: p.integer().primary(),
+    eventId: p.string().length(256),
+    type: p.string().length(128),
+    source: p.string().length(1024),
+    eventTime: p.datetime(),
+    receivedAt: p.datetime(),
+    applied: p.boolean(),
+    reason: p.text(),
+    data: p.json<unknown>().nullable(),
+  },
+});
+export class VideoEventRecord extends VideoEventRecordSchema.class {}
+VideoEventRecordSchema.setClass(VideoEventRecord);
+
+export const entities = [VideoSchema, VideoEventRecordSchema];

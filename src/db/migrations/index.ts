@@ -1,0 +1,4 @@
+import { Migration20261128000000 } from './Migration20261128000000_init.js';
+
+/** Every migration, in order. Add new ones here (see README, "Database migrations"). */
+export const migrationsList = [{ name: 'Migration20261128000000_init', class: Migration20261128000000 }];

@@ -1,0 +1,99 @@
+/**
+ * The one place that talks to video workflows from outside (the bridge and the API):
+ * signal-with-start for events, update-with-start for registrations, queries for status.
+ */
+import {
+  QueryRejectedError,
+  WithStartWorkflowOperation,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { VideoEvent, VideoEventInput } from '../domain/events.js';
+import type { VideoView } from '../domain/video.js';
+import {
+  eventSignal,
+  getStatusQuery,
+  registerUpdate,
+  VIDEO_OWNED_BY_ANOTHER_USER,
+  workflowIdFor,
+  type RegisterResult,
+  type VideoWorkflowInput,
+} from '../workflows/definitions.js';
+import type { videoWorkflow } from '../workflows/video.js';
+
+export class VideoOwnedByAnotherUserError extends Error {
+  override name = 'VideoOwnedByAnotherUserError';
+}
+
+export type LiveStatus =
+  | { kind: 'live'; view: VideoView }
+  | { kind: 'not-found' }
+  | { kind: 'closed' }
+  | { kind: 'unavailable'; error: unknown };
+
+export interface VideoGatewayOptions {
+  taskQueue: string;
+  /** Defaults for new workflows (tests shorten the linger and continue-as-new thresholds). */
+  workflowDefaults?: Omit<VideoWorkflowInput, 'videoId' | 'carried'>;
+}
+
+export function createVideoGateway(client: Client, { taskQueue, workflowDefaults = {} }: VideoGatewayOptions) {
+  const startOptions = (videoId: string) => ({
+    workflowId: workflowIdFor(videoId),
+    taskQueue,
+    args: [{ videoId, ...workflowDefaults }] as [VideoWorkflowInput],
+    staticSummary: `Video ${videoId}`,
+    staticDetails: 'Tracks the processing status of one uploaded video (vidproc).',
+  });
+
+  return {
+    /** Delivers a processing event, starting the video's workflow if there is none. */
+    async sendEvent(event: VideoEvent): Promise<void> {
+      await client.workflow.signalWithStart<typeof videoWorkflow, [VideoEventInput]>('videoWorkflow', {
+        ...startOptions(event.subject),
+        signal: eventSignal,
+        signalArgs: [event],
+      });
+    },
+
+    /** Registers an upload for `userId`, starting the workflow if needed. */
+    async register(videoId: string, userId: string, fileName?: string): Promise<RegisterResult> {
+      const startWorkflowOperation = new WithStartWorkflowOperation<typeof videoWorkflow>('videoWorkflow', {
+        ...startOptions(videoId),
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+      try {
+        return await client.workflow.executeUpdateWithStart(registerUpdate, {
+          args: [fileName === undefined ? { userId } : { userId, fileName }],
+          startWorkflowOperation,
+        });
+      } catch (err) {
+        if (
+          err instanceof WorkflowUpdateFailedError &&
+          err.cause instanceof ApplicationFailure &&
+          err.cause.type === VIDEO_OWNED_BY_ANOTHER_USER
+        ) {
+          throw new VideoOwnedByAnotherUserError(err.cause.message);
+        }
+        throw err;
+      }
+    },
+
+    /** The live view from the workflow, if it is open and answers before the deadline. */
+    async liveStatus(videoId: string, timeoutMs: number): Promise<LiveStatus> {
+      const handle = client.workflow.getHandle(workflowIdFor(videoId));
+      try {
+        const view = await client.connection.withDeadline(Date.now() + timeoutMs, () => handle.query(getStatusQuery));
+        return { kind: 'live', view };
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return { kind: 'not-found' };
+        if (err instanceof QueryRejectedError) return { kind: 'closed' };
+        return { kind: 'unavailable', error: err };
+      }
+    },
+  };
+}
+
+export type VideoGateway = ReturnType<typeof createVideoGateway>;

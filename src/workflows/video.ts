@@ -1,0 +1,218 @@
+/**
+ * One long-lived workflow per video. Its state is the video's status: events arrive as signals,
+ * go through the domain's status machine, and every change is projected to Postgres by an
+ * activity. Deterministic: no I/O, no Node built-ins, time only from the SDK.
+ */
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { VideoActivities } from '../activities/index.js';
+import { EVENT_TYPES, parseVideoEvent, type VideoEvent, type VideoEventInput } from '../domain/events.js';
+import {
+  applyEvent,
+  CONTINUE_AS_NEW_AFTER_EVENTS,
+  describe,
+  isTerminal,
+  newTracker,
+  newVideo,
+  ownershipConflict,
+  PROGRESS_PERSIST_INTERVAL_MS,
+  TERMINAL_LINGER_MS,
+  toView,
+  type HistoryRecord,
+  type TrackerState,
+  type VideoView,
+} from '../domain/video.js';
+import {
+  eventSignal,
+  getStatusQuery,
+  registerUpdate,
+  VIDEO_OWNED_BY_ANOTHER_USER,
+  VideoStatusKey,
+  VideoUserIdKey,
+  type RegisterInput,
+  type RegisterResult,
+  type VideoWorkflowInput,
+} from './definitions.js';
+
+const { loadVideo } = proxyActivities<VideoActivities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+
+// The projection must eventually be written: retried without limit until Postgres answers,
+// unless the activity says the data itself is refused (a non-retryable failure).
+const { recordVideo } = proxyActivities<VideoActivities>({
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+});
+
+const nowIso = () => new Date().toISOString();
+
+export async function videoWorkflow(input: VideoWorkflowInput): Promise<VideoView> {
+  const { videoId } = input;
+  const lingerMs = input.lingerMs ?? TERMINAL_LINGER_MS;
+  const maxHistory = input.continueAsNewAfterEvents ?? CONTINUE_AS_NEW_AFTER_EVENTS;
+
+  let tracker: TrackerState | undefined = input.carried?.tracker;
+  /** Signals received, not yet applied (they wait while the stored state loads). */
+  const inbox: VideoEventInput[] = [];
+  /** History records not yet in Postgres, and whether one of them must be written now. */
+  let unsaved: HistoryRecord[] = input.carried?.unsaved ?? [];
+  let urgent = unsaved.length > 0;
+  let closing = false;
+  let lastFlushAt = 0;
+  let published = { status: '', userId: '' };
+
+  const current = (): TrackerState => {
+    if (!tracker) throw new Error('video state is not loaded yet');
+    return tracker;
+  };
+
+  /** Applies one validated event; returns whether it changed anything. */
+  const apply = (event: VideoEvent): boolean => {
+    const result = applyEvent(current(), event, nowIso());
+    tracker = result.state;
+    unsaved.push(result.record);
+    if (result.outcome.kind === 'status' || result.outcome.kind === 'metadata') urgent = true;
+    if (result.outcome.applied) publish();
+    else log.info('event ignored', { videoId, eventId: event.id, type: event.type, reason: result.outcome.reason });
+    return result.outcome.applied;
+  };
+
+  /** Search attributes and the Web UI's current details follow the state. */
+  const publish = () => {
+    const { video } = current();
+    setCurrentDetails(describe(video));
+    const next = { status: video.status, userId: video.userId ?? '' };
+    if (next.status === published.status && next.userId === published.userId) return;
+    upsertSearchAttributes([
+      { key: VideoStatusKey, value: video.status },
+      ...(video.userId ? [{ key: VideoUserIdKey, value: video.userId }] : []),
+    ]);
+    published = next;
+  };
+
+  const drainInbox = () => {
+    while (inbox.length > 0) {
+      const raw = inbox.shift();
+      const parsed = parseVideoEvent(raw);
+      if (!parsed.ok) {
+        log.warn('invalid event signal dropped', { videoId, reason: parsed.reason });
+      } else if (parsed.event.subject !== videoId) {
+        log.warn('event for another video dropped', { videoId, subject: parsed.event.subject });
+      } else {
+        apply(parsed.event);
+      }
+    }
+  };
+
+  setHandler(eventSignal, (event) => {
+    inbox.push(event);
+  });
+
+  setHandler(getStatusQuery, () => toView(tracker?.video ?? newVideo(videoId, workflowInfo().startTime.toISOString())));
+
+  setHandler(
+    registerUpdate,
+    async ({ userId, fileName }: RegisterInput): Promise<RegisterResult> => {
+      await condition(() => tracker !== undefined);
+      drainInbox();
+      const before = current().video;
+      if (ownershipConflict(before, userId)) {
+        throw ApplicationFailure.nonRetryable('the video is owned by another user', VIDEO_OWNED_BY_ANOTHER_USER);
+      }
+      const registration: VideoEvent = {
+        specversion: '1.0',
+        id: `registration:${userId}`,
+        source: 'vidproc-api',
+        type: EVENT_TYPES.uploaded,
+        subject: videoId,
+        time: nowIso(),
+        data: fileName === undefined ? { userId } : { userId, fileName },
+      };
+      apply(registration);
+      return { created: before.userId === null, view: toView(current().video) };
+    },
+    {
+      validator: ({ userId }: RegisterInput) => {
+        if (typeof userId !== 'string' || userId.length === 0) throw new Error('userId is required');
+        if (tracker && ownershipConflict(tracker.video, userId)) {
+          throw ApplicationFailure.nonRetryable('the video is owned by another user', VIDEO_OWNED_BY_ANOTHER_USER);
+        }
+      },
+    },
+  );
+
+  /** Writes the projection: status changes at once, progress at most every few seconds. */
+  const flushLoop = async (): Promise<void> => {
+    for (;;) {
+      await condition(() => unsaved.length > 0 || closing);
+      if (unsaved.length === 0) return; // closing, nothing left
+      if (!urgent && !closing) {
+        const wait = lastFlushAt + PROGRESS_PERSIST_INTERVAL_MS - Date.now();
+        if (wait > 0) await condition(() => urgent || closing, wait);
+      }
+      const records = unsaved;
+      unsaved = [];
+      urgent = false;
+      try {
+        await recordVideo({ video: current().video, records });
+      } catch (err) {
+        // Only a non-retryable failure gets here: the data was refused. The workflow stays
+        // the source of truth; the next write carries the latest state again.
+        log.error('projection write refused', { videoId, error: String(err), records: records.length });
+      }
+      lastFlushAt = Date.now();
+    }
+  };
+
+  if (!tracker) {
+    // A new run: start from the stored projection, if any (a workflow closed after its video
+    // finished, then reopened by a late event, must not reopen the video).
+    const stored = await loadVideo(videoId);
+    tracker = stored
+      ? { video: stored.video, seenEventIds: stored.seenEventIds }
+      : newTracker(newVideo(videoId, nowIso()));
+  }
+  publish();
+  const flusher = flushLoop();
+
+  for (;;) {
+    drainInbox();
+    const overgrown = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= maxHistory;
+    if (overgrown()) {
+      closing = true;
+      await flusher;
+      await condition(allHandlersFinished);
+      drainInbox(); // anything that arrived meanwhile is carried over, not lost
+      return continueAsNew<typeof videoWorkflow>({
+        ...input,
+        carried: { tracker: current(), unsaved },
+      });
+    }
+    if (isTerminal(current().video.status)) {
+      const woke = await condition(() => inbox.length > 0, lingerMs);
+      if (woke) continue;
+      closing = true;
+      await flusher;
+      await condition(allHandlersFinished);
+      if (inbox.length > 0) {
+        // Events arrived while closing: a new run picks up from the projection just written.
+        drainInbox();
+        return continueAsNew<typeof videoWorkflow>({ ...input, carried: { tracker: current(), unsaved } });
+      }
+      return toView(current().video);
+    }
+    await condition(() => inbox.length > 0 || overgrown());
+  }
+}

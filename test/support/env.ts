@@ -1,0 +1,81 @@
+/**
+ * What an integration test needs: the shared dev server and database (from global-setup), a
+ * real worker on a task queue of its own, and a client.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Worker } from '@temporalio/worker';
+import { connectDatabase, type Orm } from '../../src/db/index.js';
+import { loadConfig, type Config } from '../../src/config/env.js';
+import { connectClient, connectWorker } from '../../src/temporal/connection.js';
+import { createVideoWorker } from '../../src/temporal/worker.js';
+import { createLogger } from '../../src/logger.js';
+
+export const testLogger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+
+export function testConfig(overrides: Partial<Record<keyof Config, string>> = {}): Config {
+  const suffix = randomUUID().slice(0, 8);
+  return loadConfig({
+    ...process.env,
+    TEMPORAL_TASK_QUEUE: `test-${suffix}`,
+    AMQP_EXCHANGE: `test.events.${suffix}`,
+    AMQP_QUEUE: `test.tracker.${suffix}`,
+    AUTH_JWT_SECRET: 'test-secret-test-secret-test-secret-0123456789',
+    LOG_LEVEL: 'silent',
+    ...overrides,
+  });
+}
+
+export interface TemporalHarness {
+  orm: Orm;
+  client: Awaited<ReturnType<typeof connectClient>>['client'];
+  worker: Worker;
+  config: Config;
+  stop(): Promise<void>;
+}
+
+/** A real worker (prebuilt bundle) and client against the shared dev server and test database. */
+export async function startHarness(config: Config = testConfig()): Promise<TemporalHarness> {
+  const address = process.env.TEMPORAL_ADDRESS!;
+  const orm = await connectDatabase(config.DATABASE_URL);
+  const { connection, client } = await connectClient({ ...config, address });
+  const workerConnection = await connectWorker({ ...config, address });
+  const worker = await createVideoWorker({
+    connection: workerConnection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    orm,
+    workflowBundle: { codePath: process.env.VIDPROC_TEST_WORKFLOW_BUNDLE! },
+  });
+  const running = worker.run();
+  return {
+    orm,
+    client,
+    worker,
+    config,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await workerConnection.close();
+      await connection.close();
+      await orm.close(true);
+    },
+  };
+}
+
+/** Polls until `check` returns a value (not undefined) or the time runs out. */
+export async function eventually<T>(check: () => Promise<T | undefined>, { timeoutMs = 15_000, everyMs = 100 } = {}): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`condition not met within ${timeoutMs} ms${lastError ? `: ${String(lastError)}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
