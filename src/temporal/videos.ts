@@ -59,16 +59,19 @@ export function createVideoGateway(client: Client, { taskQueue, workflowDefaults
     },
 
     /** Registers an upload for `userId`, starting the workflow if needed. */
-    async register(videoId: string, userId: string, fileName?: string): Promise<RegisterResult> {
+    async register(videoId: string, userId: string, fileName?: string, timeoutMs = 10_000): Promise<RegisterResult> {
       const startWorkflowOperation = new WithStartWorkflowOperation<typeof videoWorkflow>('videoWorkflow', {
         ...startOptions(videoId),
         workflowIdConflictPolicy: 'USE_EXISTING',
       });
       try {
-        return await client.workflow.executeUpdateWithStart(registerUpdate, {
-          args: [fileName === undefined ? { userId } : { userId, fileName }],
-          startWorkflowOperation,
-        });
+        // Bounded: with no worker polling, an update would wait indefinitely.
+        return await client.connection.withDeadline(Date.now() + timeoutMs, () =>
+          client.workflow.executeUpdateWithStart(registerUpdate, {
+            args: [fileName === undefined ? { userId } : { userId, fileName }],
+            startWorkflowOperation,
+          }),
+        );
       } catch (err) {
         if (
           err instanceof WorkflowUpdateFailedError &&

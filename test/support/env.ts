@@ -9,8 +9,10 @@ import { loadConfig, type Config } from '../../src/config/env.js';
 import { connectClient, connectWorker } from '../../src/temporal/connection.js';
 import { createVideoWorker } from '../../src/temporal/worker.js';
 import { createLogger } from '../../src/logger.js';
+import { installTemporalRuntime } from '../../src/temporal/runtime.js';
 
 export const testLogger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+installTemporalRuntime(createLogger(process.env.TEST_LOG_LEVEL ?? 'warn'));
 
 export function testConfig(overrides: Partial<Record<keyof Config, string>> = {}): Config {
   const suffix = randomUUID().slice(0, 8);
@@ -28,6 +30,7 @@ export function testConfig(overrides: Partial<Record<keyof Config, string>> = {}
 export interface TemporalHarness {
   orm: Orm;
   client: Awaited<ReturnType<typeof connectClient>>['client'];
+  connection: Awaited<ReturnType<typeof connectClient>>['connection'];
   worker: Worker;
   config: Config;
   stop(): Promise<void>;
@@ -50,6 +53,7 @@ export async function startHarness(config: Config = testConfig()): Promise<Tempo
   return {
     orm,
     client,
+    connection,
     worker,
     config,
     async stop() {
@@ -74,7 +78,7 @@ export async function eventually<T>(check: () => Promise<T | undefined>, { timeo
       lastError = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`condition not met within ${timeoutMs} ms${lastError ? `: ${String(lastError)}` : ''}`);
+      throw new Error(`condition not met within ${timeoutMs} ms${lastError instanceof Error ? `: ${lastError.message}` : ''}`);
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }

@@ -1,0 +1,55 @@
+/** The HTTP API: /v1 (bearer JWT), health probes, and its OpenAPI document. */
+import { RequestContext } from '@mikro-orm/core';
+import type { Logger } from '../logger.js';
+import { AuthError, type Authenticator } from './lib/auth.js';
+import { createApp } from './lib/create-app.js';
+import { HttpProblem } from './lib/problem.js';
+import { createHealthRouter, type ReadinessCheck } from './routes/health/health.index.js';
+import { createVideosRouter, type VideosDeps } from './routes/videos/videos.index.js';
+
+export interface ApiDeps extends VideosDeps {
+  authenticate: Authenticator;
+  readiness: Record<string, ReadinessCheck>;
+  logger: Logger;
+}
+
+const UNAUTHORIZED_HEADERS = { 'WWW-Authenticate': 'Bearer realm="vidproc"' };
+
+export function createApi(deps: ApiDeps) {
+  const app = createApp(deps.logger);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+  });
+
+  app.use('/v1/*', async (c, next) => {
+    const header = c.req.header('Authorization');
+    const match = header?.match(/^Bearer\s+(\S+)$/i);
+    if (!match?.[1]) throw new HttpProblem(401, 'a bearer token is required', {}, UNAUTHORIZED_HEADERS);
+    try {
+      c.set('principal', await deps.authenticate(match[1]));
+    } catch (err) {
+      if (err instanceof AuthError) throw new HttpProblem(401, err.message, {}, UNAUTHORIZED_HEADERS);
+      throw err;
+    }
+    // One MikroORM context (identity map) per request.
+    await RequestContext.create(deps.orm.em, next);
+  });
+
+  app.route('/', createHealthRouter(deps.readiness));
+  app.route('/v1', createVideosRouter(deps));
+
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'vidproc',
+      version: '1.0.0',
+      description: 'Status of uploaded videos and the link to the images extracted from them.',
+    },
+  });
+  return app;
+}
+
+export type Api = ReturnType<typeof createApi>;

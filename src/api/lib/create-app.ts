@@ -1,0 +1,62 @@
+/** The Hono app skeleton: routers that validate with zod, and one place that maps errors. */
+import { OpenAPIHono, type Hook } from '@hono/zod-openapi';
+import { HTTPException } from 'hono/http-exception';
+import { ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { ConnectionException } from '@mikro-orm/core';
+import { requestId } from 'hono/request-id';
+import type { Logger } from '../../logger.js';
+import { HttpProblem, problem } from './problem.js';
+import type { AppEnv, AppOpenAPI } from './types.js';
+
+/** Invalid input becomes a 400 problem listing each field and what was wrong with it. */
+const defaultHook: Hook<unknown, AppEnv, string, unknown> = (result, c) => {
+  if (result.success) return;
+  const errors = result.error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message }));
+  return problem(c, 400, errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
+};
+
+export function createRouter(): AppOpenAPI {
+  return new OpenAPIHono<AppEnv>({ strict: false, defaultHook });
+}
+
+export function createApp(logger: Logger): AppOpenAPI {
+  const app = createRouter();
+  app.use(requestId());
+  app.use(async (c, next) => {
+    const log = logger.child({ requestId: c.get('requestId') });
+    c.set('logger', log);
+    const started = performance.now();
+    await next();
+    log.info(
+      { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) },
+      'request',
+    );
+  });
+  app.notFound((c) => problem(c, 404, `no route for ${c.req.method} ${c.req.path}`));
+  app.onError((err, c) => {
+    if (err instanceof HttpProblem) {
+      for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
+      return problem(c, err.status, err.message, err.extra);
+    }
+    if (err instanceof HTTPException) {
+      // Hono's own 4xx (e.g. malformed JSON in a body): the client's mistake, said plainly.
+      return problem(c, err.status, err.message);
+    }
+    const log = c.get('logger') ?? logger;
+    const unavailable = dependencyDown(err);
+    if (unavailable) {
+      log.warn({ err }, `${unavailable} unavailable`);
+      return problem(c, 503, `${unavailable} is not answering; try again shortly`);
+    }
+    log.error({ err }, 'unhandled error');
+    return problem(c, 500, 'internal error');
+  });
+  return app;
+}
+
+/** Which dependency an error says is down, if any: those are 503s, not 500s. */
+function dependencyDown(err: unknown): string | undefined {
+  if (err instanceof ServiceError || err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return 'Temporal';
+  if (err instanceof ConnectionException) return 'Postgres';
+  return undefined;
+}

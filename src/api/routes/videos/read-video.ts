@@ -1,0 +1,31 @@
+/**
+ * The read path: the live workflow for a video in flight, the Postgres projection for a
+ * finished one, a closed workflow, or a Temporal that does not answer in time.
+ */
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { findVideo } from '../../../db/videos.js';
+import { isTerminal, toView, type VideoView } from '../../../domain/video.js';
+import type { VideoGateway } from '../../../temporal/videos.js';
+import { HttpProblem } from '../../lib/problem.js';
+
+export type StatusSource = 'workflow' | 'database';
+
+export interface ReadResult {
+  view: VideoView;
+  source: StatusSource;
+}
+
+export async function readVideo(
+  deps: { videos: VideoGateway; em: EntityManager; queryTimeoutMs: number },
+  videoId: string,
+): Promise<ReadResult | null> {
+  const stored = await findVideo(deps.em, videoId);
+  if (stored && isTerminal(stored.status)) return { view: toView(stored), source: 'database' };
+
+  const live = await deps.videos.liveStatus(videoId, deps.queryTimeoutMs);
+  if (live.kind === 'live') return { view: live.view, source: 'workflow' };
+  if (stored) return { view: toView(stored), source: 'database' };
+  // Nothing stored and Temporal silent: the video may exist but is not persisted yet.
+  if (live.kind === 'unavailable') throw new HttpProblem(503, 'Temporal is not answering; try again shortly');
+  return null;
+}

@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { findHistory } from '../../../db/videos.js';
+import { canRead, type Principal } from '../../../domain/video.js';
+import { VideoOwnedByAnotherUserError, type VideoGateway } from '../../../temporal/videos.js';
+import { createRouter } from '../../lib/create-app.js';
+import { HttpProblem } from '../../lib/problem.js';
+import { readVideo } from './read-video.js';
+import { getVideo, getVideoEvents, registerVideo } from './videos.routes.js';
+
+export interface VideosDeps {
+  videos: VideoGateway;
+  orm: MikroORM;
+  queryTimeoutMs: number;
+}
+
+const notFound = (videoId: string) => new HttpProblem(404, `no video with id "${videoId}"`);
+
+export function createVideosRouter({ videos, orm, queryTimeoutMs }: VideosDeps) {
+  /** The video if this principal may read it; unknown and not-yours look the same (404). */
+  const readable = async (principal: Principal, videoId: string) => {
+    const found = await readVideo({ videos, em: orm.em, queryTimeoutMs }, videoId);
+    if (!found || !canRead(principal, found.view)) throw notFound(videoId);
+    return found;
+  };
+
+  return createRouter()
+    .openapi(registerVideo, async (c) => {
+      const { videoId = randomUUID(), fileName } = c.req.valid('json');
+      const principal = c.get('principal');
+      try {
+        const { created, view } = await videos.register(videoId, principal.userId, fileName);
+        return c.json(view, created ? 201 : 200, { Location: `/v1/videos/${videoId}` });
+      } catch (err) {
+        if (err instanceof VideoOwnedByAnotherUserError) {
+          throw new HttpProblem(409, `video "${videoId}" is registered by another user`);
+        }
+        throw err;
+      }
+    })
+    .openapi(getVideo, async (c) => {
+      const { videoId } = c.req.valid('param');
+      const { view, source } = await readable(c.get('principal'), videoId);
+      return c.json(view, 200, { 'X-Status-Source': source });
+    })
+    .openapi(getVideoEvents, async (c) => {
+      const { videoId } = c.req.valid('param');
+      const { limit } = c.req.valid('query');
+      await readable(c.get('principal'), videoId);
+      return c.json({ videoId, events: await findHistory(orm.em, videoId, limit) }, 200);
+    });
+}

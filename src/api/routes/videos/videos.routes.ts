@@ -1,0 +1,125 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { videoErrorSchema, videoIdSchema } from '../../../domain/events.js';
+import { VIDEO_STATUSES } from '../../../domain/video.js';
+import { problemResponse } from '../../lib/problem.js';
+
+export const videoViewSchema = z
+  .object({
+    videoId: z.string(),
+    userId: z.string().nullable(),
+    status: z.enum(VIDEO_STATUSES),
+    progress: z.number().min(0).max(100).nullable(),
+    imagesUrl: z.string().nullable().openapi({ example: 's3://images/abc.zip' }),
+    error: videoErrorSchema.nullable(),
+    createdAt: z.string().openapi({ format: 'date-time' }),
+    updatedAt: z.string().openapi({ format: 'date-time' }),
+    completedAt: z.string().nullable().openapi({ format: 'date-time' }),
+  })
+  .openapi('Video');
+
+export const historyRecordSchema = z
+  .object({
+    seq: z.number().int(),
+    eventId: z.string(),
+    type: z.string(),
+    source: z.string(),
+    eventTime: z.string().openapi({ format: 'date-time' }),
+    receivedAt: z.string().openapi({ format: 'date-time' }),
+    applied: z.boolean(),
+    reason: z.string(),
+    data: z.unknown(),
+  })
+  .openapi('VideoEvent');
+
+const videoIdParam = z.object({
+  videoId: videoIdSchema.openapi({ param: { name: 'videoId', in: 'path' }, example: 'vid-123' }),
+});
+
+const SOURCE_HEADER = {
+  'X-Status-Source': {
+    description: 'Where the view came from: the live workflow or the Postgres projection',
+    schema: { type: 'string' as const, enum: ['workflow', 'database'] },
+  },
+};
+
+const common = {
+  401: problemResponse('Missing or invalid bearer token'),
+  503: problemResponse('Temporal or Postgres is not answering'),
+};
+
+export const registerVideo = createRoute({
+  method: 'post',
+  path: '/videos',
+  tags: ['Videos'],
+  summary: 'Register an uploaded video',
+  security: [{ bearerAuth: [] }],
+  request: {
+    body: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: z
+            .strictObject({
+              videoId: videoIdSchema.optional().openapi({ description: 'Generated when absent' }),
+              fileName: z.string().min(1).max(1024).optional(),
+            })
+            .openapi('RegisterVideo'),
+        },
+      },
+    },
+  },
+  responses: {
+    201: { description: 'Registered', content: { 'application/json': { schema: videoViewSchema } } },
+    200: {
+      description: 'Already registered by the same user',
+      content: { 'application/json': { schema: videoViewSchema } },
+    },
+    400: problemResponse('Invalid body'),
+    409: problemResponse('The video id belongs to another user'),
+    ...common,
+  },
+});
+
+export const getVideo = createRoute({
+  method: 'get',
+  path: '/videos/{videoId}',
+  tags: ['Videos'],
+  summary: "A video's status and the link to its images",
+  security: [{ bearerAuth: [] }],
+  request: { params: videoIdParam },
+  responses: {
+    200: {
+      description: 'The video',
+      headers: SOURCE_HEADER,
+      content: { 'application/json': { schema: videoViewSchema } },
+    },
+    400: problemResponse('Invalid video id'),
+    404: problemResponse('No such video (or not yours)'),
+    ...common,
+  },
+});
+
+export const getVideoEvents = createRoute({
+  method: 'get',
+  path: '/videos/{videoId}/events',
+  tags: ['Videos'],
+  summary: "A video's history: every event, applied or ignored, and why",
+  security: [{ bearerAuth: [] }],
+  request: {
+    params: videoIdParam,
+    query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(200) }),
+  },
+  responses: {
+    200: {
+      description: 'The history, oldest first (as persisted)',
+      content: { 'application/json': { schema: z.object({ videoId: z.string(), events: z.array(historyRecordSchema) }) } },
+    },
+    400: problemResponse('Invalid video id or limit'),
+    404: problemResponse('No such video (or not yours)'),
+    ...common,
+  },
+});
+
+export type RegisterVideoRoute = typeof registerVideo;
+export type GetVideoRoute = typeof getVideo;
+export type GetVideoEventsRoute = typeof getVideoEvents;

@@ -1,0 +1,30 @@
+/** Routes the Temporal SDK's logs (worker, workflows, activities) into our structured logger. */
+import type { LogLevel, LogMetadata } from '@temporalio/common';
+import { Runtime, type Logger as SdkLogger } from '@temporalio/worker';
+import type { Logger } from '../logger.js';
+
+const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
+
+export function sdkLogger(logger: Logger): SdkLogger {
+  const log = (level: LogLevel, message: string, meta?: LogMetadata) => logger[LEVELS[level]](meta ?? {}, message);
+  return {
+    log,
+    trace: (m, meta) => log('TRACE', m, meta),
+    debug: (m, meta) => log('DEBUG', m, meta),
+    info: (m, meta) => log('INFO', m, meta),
+    warn: (m, meta) => log('WARN', m, meta),
+    error: (m, meta) => log('ERROR', m, meta),
+  };
+}
+
+/** Once per process, before the first worker or native connection. */
+export function installTemporalRuntime(logger: Logger): void {
+  if (Runtime._instance) return;
+  Runtime.install({ logger: sdkLogger(logger.child({ component: 'temporal' })) });
+}

@@ -1,0 +1,246 @@
+/**
+ * The HTTP API through app.request(), over the real Temporal dev server, worker and Postgres.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Client, Connection } from '@temporalio/client';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { createApi, type Api } from '../../src/api/app.js';
+import { createAuthenticator, signDevToken } from '../../src/api/lib/auth.js';
+import { saveVideo } from '../../src/db/videos.js';
+import { newVideo } from '../../src/domain/video.js';
+import { postgresCheck, temporalCheck, watchAmqp, type AmqpWatch } from '../../src/readiness.js';
+import { createVideoGateway, type VideoGateway } from '../../src/temporal/videos.js';
+import { ev, uniqueId } from '../support/events.js';
+import { eventually, startHarness, testLogger, type TemporalHarness } from '../support/env.js';
+
+let h: TemporalHarness;
+let videos: VideoGateway;
+let app: Api;
+let amqp: AmqpWatch;
+let secret: string;
+const tokens: Record<string, string> = {};
+
+beforeAll(async () => {
+  h = await startHarness();
+  secret = h.config.AUTH_JWT_SECRET!;
+  videos = createVideoGateway(h.client, { taskQueue: h.config.TEMPORAL_TASK_QUEUE });
+  amqp = await watchAmqp(h.config.AMQP_URL, testLogger);
+  app = createApi({
+    videos,
+    orm: h.orm,
+    queryTimeoutMs: 2_000,
+    authenticate: createAuthenticator({ secret }),
+    readiness: { postgres: postgresCheck(h.orm), rabbitmq: amqp.check, temporal: temporalCheck(h.connection) },
+    logger: testLogger,
+  });
+  tokens.alice = await signDevToken(secret, 'alice');
+  tokens.bob = await signDevToken(secret, 'bob');
+  tokens.ops = await signDevToken(secret, 'ops', ['operator']);
+});
+afterAll(async () => {
+  await amqp?.close();
+  await h?.stop();
+});
+
+const call = (path: string, init: RequestInit & { as?: string } = {}) => {
+  const { as, ...rest } = init;
+  const headers = new Headers(rest.headers);
+  if (as) headers.set('Authorization', `Bearer ${tokens[as] ?? as}`);
+  if (rest.body) headers.set('Content-Type', 'application/json');
+  return app.request(path, { ...rest, headers });
+};
+const register = (as: string, body: unknown) => call('/v1/videos', { method: 'POST', as, body: JSON.stringify(body) });
+const expectProblem = async (res: Response, status: number) => {
+  expect(res.status).toBe(status);
+  expect(res.headers.get('Content-Type')).toContain('application/problem+json');
+  const body = (await res.json()) as { status: number; title: string; detail?: string };
+  expect(body.status).toBe(status);
+  return body;
+};
+
+describe('authentication', () => {
+  it('refuses requests without a valid bearer token', async () => {
+    const missing = await call('/v1/videos/abc');
+    expect((await expectProblem(missing, 401)).detail).toMatch(/bearer token is required/);
+    expect(missing.headers.get('WWW-Authenticate')).toContain('Bearer');
+    await expectProblem(await call('/v1/videos/abc', { as: 'not-a-jwt' }), 401);
+    const forged = await signDevToken('another-secret-another-secret-another-secret', 'alice');
+    await expectProblem(await call('/v1/videos/abc', { as: forged }), 401);
+    const expired = await signDevToken(secret, 'alice', [], '-1m');
+    expect((await expectProblem(await call('/v1/videos/abc', { as: expired }), 401)).detail).toMatch(/exp/);
+  });
+
+  it('accepts RS256 tokens from a JWKS URL', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('RS256');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+    const server: Server = createServer((_req, res) => {
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const authenticate = createAuthenticator({ jwksUrl: `http://127.0.0.1:${port}/.well-known/jwks.json` });
+      const token = await new SignJWT({ roles: ['operator'] })
+        .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+        .setSubject('rsa-user')
+        .setExpirationTime('5m')
+        .sign(privateKey);
+      await expect(authenticate(token)).resolves.toEqual({ userId: 'rsa-user', operator: true });
+      // An HS256 token is not accepted when only a JWKS is configured.
+      await expect(authenticate(await signDevToken(secret, 'x'))).rejects.toThrow(/not accepted/);
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('POST /v1/videos', () => {
+  it('registers an upload: 201, then 200 for the same owner, 409 for another', async () => {
+    const videoId = uniqueId();
+    const created = await register('alice', { videoId, fileName: 'holiday.mp4' });
+    expect(created.status).toBe(201);
+    expect(created.headers.get('Location')).toBe(`/v1/videos/${videoId}`);
+    expect(await created.json()).toMatchObject({
+      videoId,
+      userId: 'alice',
+      status: 'uploaded',
+      progress: null,
+      imagesUrl: null,
+      error: null,
+      completedAt: null,
+    });
+    const again = await register('alice', { videoId });
+    expect(again.status).toBe(200);
+    await expectProblem(await register('bob', { videoId }), 409);
+  });
+
+  it('generates an id when none is given', async () => {
+    const res = await register('alice', {});
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as { videoId: string };
+    expect(body.videoId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it.each([
+    ['a bad id', { videoId: 'has spaces' }, /videoId/],
+    ['an over-long id', { videoId: 'x'.repeat(129) }, /videoId/],
+    ['an unknown field', { videoId: 'ok', colour: 'red' }, /colour/],
+    ['a wrong type', { fileName: 42 }, /fileName/],
+  ])('answers 400 for %s, saying what is wrong', async (_name, body, pattern) => {
+    const problem = await expectProblem(await register('alice', body), 400);
+    expect(problem.detail).toMatch(pattern);
+  });
+
+  it('answers 400 for a body that is not JSON', async () => {
+    const res = await call('/v1/videos', { method: 'POST', as: 'alice', body: '{not json' });
+    await expectProblem(res, 400);
+  });
+});
+
+describe('GET /v1/videos/:videoId', () => {
+  it('reads an in-flight video from the workflow and a finished one from Postgres', async () => {
+    const videoId = uniqueId();
+    expect((await register('alice', { videoId })).status).toBe(201);
+    await videos.sendEvent(ev.started(videoId));
+    await videos.sendEvent(ev.progress(videoId, 42));
+
+    const inFlight = await eventually(async () => {
+      const res = await call(`/v1/videos/${videoId}`, { as: 'alice' });
+      const body = (await res.json()) as { progress: number };
+      return body.progress === 42 ? res : undefined;
+    });
+    expect(inFlight.status).toBe(200);
+    expect(inFlight.headers.get('X-Status-Source')).toBe('workflow');
+
+    await videos.sendEvent(ev.completed(videoId, 'https://cdn.example.com/x.zip'));
+    const done = await eventually(async () => {
+      const res = await call(`/v1/videos/${videoId}`, { as: 'alice' });
+      return res.headers.get('X-Status-Source') === 'database' ? res : undefined;
+    });
+    expect(await done.json()).toMatchObject({ status: 'completed', progress: 100, imagesUrl: 'https://cdn.example.com/x.zip' });
+  });
+
+  it("answers 404 for another user's video exactly as for an unknown one; operators read all", async () => {
+    const videoId = uniqueId();
+    await register('alice', { videoId });
+    const theirs = await expectProblem(await call(`/v1/videos/${videoId}`, { as: 'bob' }), 404);
+    const unknownId = uniqueId();
+    const unknown = await expectProblem(await call(`/v1/videos/${unknownId}`, { as: 'bob' }), 404);
+    expect(theirs.detail?.replace(videoId, 'ID')).toBe(unknown.detail?.replace(unknownId, 'ID'));
+    expect((await call(`/v1/videos/${videoId}`, { as: 'ops' })).status).toBe(200);
+  });
+
+  it('answers 400 for an invalid id', async () => {
+    await expectProblem(await call(`/v1/videos/${encodeURIComponent('bad id!')}`, { as: 'alice' }), 400);
+  });
+
+  it('falls back to Postgres when Temporal does not answer', async () => {
+    const videoId = uniqueId();
+    const video = { ...newVideo(videoId, new Date().toISOString()), userId: 'alice', status: 'processing' as const, progress: 7, version: 2 };
+    await saveVideo(h.orm.em.fork(), video, []);
+    // A real client pointed at a port where no Temporal listens.
+    const deadConnection = Connection.lazy({ address: '127.0.0.1:1' });
+    const deadApp = createApi({
+      videos: createVideoGateway(new Client({ connection: deadConnection }), { taskQueue: 'unused' }),
+      orm: h.orm,
+      queryTimeoutMs: 300,
+      authenticate: createAuthenticator({ secret }),
+      readiness: { temporal: temporalCheck(deadConnection, 300) },
+      logger: testLogger,
+    });
+    const res = await deadApp.request(`/v1/videos/${videoId}`, { headers: { Authorization: `Bearer ${tokens.alice}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('X-Status-Source')).toBe('database');
+    expect(await res.json()).toMatchObject({ status: 'processing', progress: 7 });
+
+    const unknown = await deadApp.request(`/v1/videos/${uniqueId()}`, { headers: { Authorization: `Bearer ${tokens.alice}` } });
+    await expectProblem(unknown, 503);
+    const ready = await deadApp.request('/readyz');
+    const body = (await expectProblem(ready, 503)) as { detail?: string; checks?: Record<string, string> };
+    expect(body.detail).toMatch(/temporal/);
+    expect(body.checks?.temporal).not.toBe('ok');
+    await deadConnection.close();
+  });
+});
+
+describe('GET /v1/videos/:videoId/events', () => {
+  it("lists the video's history with what was applied and what was ignored", async () => {
+    const videoId = uniqueId();
+    await register('alice', { videoId });
+    await videos.sendEvent(ev.completed(videoId));
+    await videos.sendEvent(ev.started(videoId));
+    const body = await eventually(async () => {
+      const res = await call(`/v1/videos/${videoId}/events`, { as: 'alice' });
+      const json = (await res.json()) as { events: Array<{ applied: boolean; reason: string }> };
+      return json.events.length === 3 ? json : undefined;
+    });
+    expect(body.events.map((e) => [e.applied, e.reason])).toEqual([
+      [true, 'owner set'],
+      [true, 'processing completed'],
+      [false, 'video is already completed'],
+    ]);
+    await expectProblem(await call(`/v1/videos/${videoId}/events`, { as: 'bob' }), 404);
+  });
+});
+
+describe('health and documents', () => {
+  it('answers /healthz and /readyz', async () => {
+    expect(await (await call('/healthz')).json()).toEqual({ status: 'ok' });
+    const ready = await eventually(async () => {
+      const res = await call('/readyz');
+      return res.status === 200 ? res : undefined;
+    });
+    expect(await ready.json()).toEqual({ status: 'ok', checks: { postgres: 'ok', rabbitmq: 'ok', temporal: 'ok' } });
+  });
+
+  it('serves its OpenAPI document and answers unknown routes with a problem', async () => {
+    const doc = (await (await call('/openapi.json')).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/v1/videos', '/v1/videos/{videoId}', '/v1/videos/{videoId}/events', '/healthz', '/readyz']),
+    );
+    await expectProblem(await call('/nope'), 404);
+  });
+});
