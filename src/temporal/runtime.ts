@@ -26,5 +26,6 @@ export function sdkLogger(logger: Logger): SdkLogger {
 /** Once per process, before the first worker or native connection. */
 export function installTemporalRuntime(logger: Logger): void {
   if (Runtime._instance) return;
-  Runtime.install({ logger: sdkLogger(logger.child({ component: 'temporal' })) });
+  // No signal handlers of its own: our processes stop their parts in order on SIGTERM.
+  Runtime.install({ logger: sdkLogger(logger.child({ component: 'temporal' })), shutdownSignals: [] });
 }

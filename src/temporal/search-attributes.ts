@@ -4,11 +4,12 @@
  */
 import { TypedSearchAttributes } from '@temporalio/common';
 import type { Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import type { Logger } from '../logger.js';
 import { videoSearchAttributes } from '../workflows/definitions.js';
 
-const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
+// CommonJS package without static named exports: take it from the default export.
+const IndexedValueType = proto.temporal.api.enums.v1.IndexedValueType;
 /** gRPC status ALREADY_EXISTS: another worker registered them first. */
 const ALREADY_EXISTS = 6;
 

@@ -1,0 +1,106 @@
+/**
+ * The three process types (worker, bridge, api), each started from config and returning how to
+ * stop it gracefully. `vidproc <name>` runs one; `vidproc dev` runs all three in one process.
+ */
+import { serve } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { createApi } from './api/app.js';
+import { createAuthenticator } from './api/lib/auth.js';
+import { createBridge } from './bridge/consumer.js';
+import type { Config } from './config/env.js';
+import { connectDatabase } from './db/index.js';
+import type { Logger } from './logger.js';
+import { postgresCheck, temporalCheck, watchAmqp } from './readiness.js';
+import { connectClient, connectWorker } from './temporal/connection.js';
+import { installTemporalRuntime } from './temporal/runtime.js';
+import { ensureSearchAttributes } from './temporal/search-attributes.js';
+import { createVideoGateway } from './temporal/videos.js';
+import { createVideoWorker } from './temporal/worker.js';
+
+export interface Running {
+  /** What it serves, for the start-up banner. */
+  describe: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+const temporalOf = (config: Config, address: string) => ({ ...config, address });
+
+export async function startWorker(config: Config, address: string, logger: Logger): Promise<Running> {
+  installTemporalRuntime(logger);
+  const orm = await connectDatabase(config.DATABASE_URL);
+  const { connection } = await connectClient(temporalOf(config, address));
+  await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE, logger);
+  await connection.close();
+  const nativeConnection = await connectWorker(temporalOf(config, address));
+  const worker = await createVideoWorker({
+    connection: nativeConnection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    orm,
+    ...(config.WORKFLOW_BUNDLE_PATH ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } } : {}),
+  });
+  const running = worker.run();
+  running.catch((err: unknown) => logger.fatal({ err }, 'worker failed'));
+  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE }, 'worker running');
+  return {
+    describe: { worker: `task queue ${config.TEMPORAL_TASK_QUEUE} on ${address} (${config.TEMPORAL_NAMESPACE})` },
+    async stop() {
+      worker.shutdown(); // finishes the activities in flight, then stops polling
+      await running.catch(() => undefined);
+      await nativeConnection.close();
+      await orm.close();
+    },
+  };
+}
+
+export async function startBridge(config: Config, address: string, logger: Logger): Promise<Running & { ready(): boolean }> {
+  const { connection, client } = await connectClient(temporalOf(config, address));
+  const gateway = createVideoGateway(client, { taskQueue: config.TEMPORAL_TASK_QUEUE });
+  const bridge = createBridge({ config, gateway, logger });
+  await bridge.start();
+  return {
+    describe: { bridge: `exchange ${config.AMQP_EXCHANGE} -> queue ${config.AMQP_QUEUE} (dead letters: ${config.AMQP_QUEUE}.dlq)` },
+    ready: () => bridge.ready(),
+    async stop() {
+      await bridge.stop();
+      await connection.close();
+    },
+  };
+}
+
+export async function startApi(config: Config, address: string, logger: Logger): Promise<Running & { url: string }> {
+  const orm = await connectDatabase(config.DATABASE_URL);
+  const { connection, client } = await connectClient(temporalOf(config, address), { rejectQueriesWhenClosed: true });
+  const amqp = await watchAmqp(config.AMQP_URL, logger);
+  const app = createApi({
+    videos: createVideoGateway(client, { taskQueue: config.TEMPORAL_TASK_QUEUE }),
+    orm,
+    queryTimeoutMs: config.TEMPORAL_QUERY_TIMEOUT_MS,
+    authenticate: createAuthenticator({
+      secret: config.AUTH_JWT_SECRET,
+      jwksUrl: config.AUTH_JWKS_URL,
+      issuer: config.AUTH_ISSUER,
+      audience: config.AUTH_AUDIENCE,
+    }),
+    readiness: { postgres: postgresCheck(orm), rabbitmq: amqp.check, temporal: temporalCheck(connection) },
+    logger: logger.child({ component: 'api' }),
+  });
+  const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info: AddressInfo) =>
+      resolve({ server: s, port: info.port }),
+    );
+  });
+  const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
+  logger.info({ url }, 'api listening');
+  return {
+    url,
+    describe: { api: url, openapi: `${url}/openapi.json` },
+    async stop() {
+      // Stop accepting connections; requests in flight finish first.
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await amqp.close();
+      await connection.close();
+      await orm.close();
+    },
+  };
+}
