@@ -31,9 +31,8 @@ export const historyRecordSchema = z
   })
   .openapi('VideoEvent');
 
-const videoIdParam = z.object({
-  videoId: videoIdSchema.openapi({ param: { name: 'videoId', in: 'path' }, example: 'vid-123' }),
-});
+// Domain schemas are plain zod (created before @hono/zod-openapi extends it): no .openapi() on them.
+const videoIdParam = z.object({ videoId: videoIdSchema });
 
 const SOURCE_HEADER = {
   'X-Status-Source': {
@@ -60,7 +59,7 @@ export const registerVideo = createRoute({
         'application/json': {
           schema: z
             .strictObject({
-              videoId: videoIdSchema.optional().openapi({ description: 'Generated when absent' }),
+              videoId: videoIdSchema.optional().describe('1-128 characters of A-Za-z0-9._-; generated when absent'),
               fileName: z.string().min(1).max(1024).optional(),
             })
             .openapi('RegisterVideo'),

@@ -1,0 +1,36 @@
+/**
+ * Publishes CloudEvents (structured JSON) to the events exchange with publisher confirms: what the
+ * processing service does. Used by the benchmark and the tests; the routing key is the event type.
+ */
+import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
+import type { VideoEventInput } from '../domain/events.js';
+import { assertTopology, type TopologyConfig } from './topology.js';
+
+export const CLOUDEVENTS_CONTENT_TYPE = 'application/cloudevents+json';
+
+export interface EventPublisher {
+  /** Publishes without waiting; call `confirm()` to wait until the broker has them all. */
+  publish(event: VideoEventInput | { type: string; id: string }, body?: Buffer): void;
+  confirm(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function createEventPublisher(url: string, config: TopologyConfig): Promise<EventPublisher> {
+  const model: ChannelModel = await connect(url);
+  const channel: ConfirmChannel = await model.createConfirmChannel();
+  await assertTopology(channel, config);
+  return {
+    publish(event, body = Buffer.from(JSON.stringify(event))) {
+      channel.publish(config.AMQP_EXCHANGE, event.type, body, {
+        contentType: CLOUDEVENTS_CONTENT_TYPE,
+        messageId: event.id,
+        persistent: true,
+      });
+    },
+    confirm: () => channel.waitForConfirms(),
+    async close() {
+      await channel.close();
+      await model.close();
+    },
+  };
+}
