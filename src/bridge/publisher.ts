@@ -4,7 +4,7 @@
  */
 import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import type { VideoEventInput } from '../domain/events.js';
-import { assertTopology, type TopologyConfig } from './topology.js';
+import { assertTopology, deleteTopology, type TopologyConfig } from './topology.js';
 
 export const CLOUDEVENTS_CONTENT_TYPE = 'application/cloudevents+json';
 
@@ -13,6 +13,8 @@ export interface EventPublisher {
   publish(event: VideoEventInput | { type: string; id: string }, body?: Buffer): void;
   confirm(): Promise<void>;
   close(): Promise<void>;
+  /** Deletes the exchanges and queues (tests and the benchmark clean up after themselves). */
+  deleteTopology(): Promise<void>;
 }
 
 export async function createEventPublisher(url: string, config: TopologyConfig): Promise<EventPublisher> {
@@ -32,5 +34,6 @@ export async function createEventPublisher(url: string, config: TopologyConfig):
       await channel.close();
       await model.close();
     },
+    deleteTopology: () => deleteTopology(channel, config),
   };
 }

@@ -24,9 +24,10 @@ beforeAll(async () => {
   token = await signDevToken(h.config.AUTH_JWT_SECRET!, 'uploader-1');
 });
 afterAll(async () => {
-  await publisher?.close();
   await api?.stop();
   await bridge?.stop();
+  await publisher?.deleteTopology();
+  await publisher?.close();
   await h?.stop();
 });
 
@@ -68,7 +69,7 @@ describe('end to end', () => {
   it('reports ready when Postgres, RabbitMQ and Temporal answer', async () => {
     const body = await eventually(async () => {
       const res = await fetch(`${api.url}/readyz`);
-      return res.status === 200 ? ((await res.json()) as unknown) : undefined;
+      return res.status === 200 ? res.json() : undefined;
     });
     expect(body).toEqual({ status: 'ok', checks: { postgres: 'ok', rabbitmq: 'ok', temporal: 'ok' } });
   });

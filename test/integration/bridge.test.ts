@@ -1,0 +1,287 @@
+/**
+ * The AMQP bridge against the real RabbitMQ and the real Temporal dev server: events in, the
+ * Postgres projection out; invalid messages dead-lettered with their reason; nothing lost while
+ * Temporal is unreachable or when the broker drops the connection; a clean stop.
+ * Each test has its own exchange and queues (testConfig) and its own bridge.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { Client, Connection } from '@temporalio/client';
+import { connect, type ChannelModel, type ConfirmChannel, type GetMessage } from 'amqplib';
+import { bridgeConnectionName, createBridge, DEAD_LETTER_HEADERS, type Bridge, type BridgeOptions } from '../../src/bridge/consumer.js';
+import { assertTopology, deleteTopology, type TopologyNames } from '../../src/bridge/topology.js';
+import type { Config } from '../../src/config/env.js';
+import { findVideo } from '../../src/db/videos.js';
+import { EVENT_TYPES, type VideoEvent } from '../../src/domain/events.js';
+import { createVideoGateway, type VideoGateway } from '../../src/temporal/videos.js';
+import { ev, uniqueId } from '../support/events.js';
+import { eventually, startHarness, testConfig, testLogger, type TemporalHarness } from '../support/env.js';
+
+const run = promisify(execFile);
+
+let h: TemporalHarness;
+let gateway: VideoGateway;
+let amqp: ChannelModel;
+let publisher: ConfirmChannel;
+const topologies: TopologyNames[] = [];
+const bridges: Bridge[] = [];
+const temporalConnections: Connection[] = [];
+
+beforeAll(async () => {
+  h = await startHarness();
+  gateway = createVideoGateway(h.client, {
+    taskQueue: h.config.TEMPORAL_TASK_QUEUE,
+    workflowDefaults: { lingerMs: 60_000 },
+  });
+  amqp = await connect(h.config.AMQP_URL);
+  publisher = await amqp.createConfirmChannel();
+});
+afterEach(async () => {
+  await Promise.all(bridges.splice(0).map((b) => b.stop()));
+});
+afterAll(async () => {
+  for (const names of topologies) await removeTopology(names);
+  await amqp?.close();
+  await Promise.all(temporalConnections.map((c) => c.close()));
+  await h?.stop();
+});
+
+// --- RabbitMQ -------------------------------------------------------------------------------
+
+/** A config with AMQP names of its own, its topology declared (and deleted after the suite). */
+async function newTopology(overrides: Partial<Record<keyof Config, string>> = {}): Promise<{ config: Config; names: TopologyNames }> {
+  const config = testConfig(overrides);
+  const channel = await amqp.createChannel();
+  const names = await assertTopology(channel, config);
+  await channel.close();
+  topologies.push(names);
+  return { config, names };
+}
+
+async function removeTopology(names: TopologyNames): Promise<void> {
+  const channel = await amqp.createChannel();
+  await deleteTopology(channel, { AMQP_EXCHANGE: names.exchange, AMQP_QUEUE: names.queue });
+  await channel.close();
+}
+
+/** Publishes (persistent, confirmed) an event, or any body, to the events exchange. */
+async function publish(names: TopologyNames, body: VideoEvent | string, routingKey?: string, messageId = uniqueId('msg')): Promise<void> {
+  const content = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+  const key = routingKey ?? (typeof body === 'string' ? EVENT_TYPES.uploaded : body.type);
+  await new Promise<void>((resolve, reject) => {
+    publisher.publish(names.exchange, key, content, { persistent: true, contentType: 'application/cloudevents+json', messageId }, (err: unknown) =>
+      err ? reject(new Error('publish not confirmed', { cause: err })) : resolve(),
+    );
+  });
+}
+
+/** Ready and unacknowledged counts, from the broker itself (AMQP's checkQueue counts only ready). */
+async function queueCounts(queue: string): Promise<{ ready: number; unacked: number }> {
+  const { stdout } = await run('rabbitmqctl', ['list_queues', '-q', '--formatter', 'json', 'name', 'messages_ready', 'messages_unacknowledged']);
+  const rows = JSON.parse(stdout) as { name: string; messages_ready: number; messages_unacknowledged: number }[];
+  const row = rows.find((r) => r.name === queue);
+  if (!row) throw new Error(`no queue ${queue}`);
+  return { ready: row.messages_ready, unacked: row.messages_unacknowledged };
+}
+
+const settledTo = (queue: string, ready: number) =>
+  eventually(async () => {
+    const counts = await queueCounts(queue);
+    return counts.ready === ready && counts.unacked === 0 ? counts : undefined;
+  });
+
+async function messageCount(queue: string): Promise<number> {
+  const channel = await amqp.createChannel();
+  const { messageCount } = await channel.checkQueue(queue);
+  await channel.close();
+  return messageCount;
+}
+
+/** Takes `count` messages off a queue, waiting for them to arrive. */
+async function take(queue: string, count: number): Promise<GetMessage[]> {
+  const channel = await amqp.createChannel();
+  const taken: GetMessage[] = [];
+  try {
+    return await eventually(async () => {
+      const msg = await channel.get(queue, { noAck: true });
+      if (msg) taken.push(msg);
+      return taken.length >= count ? taken : undefined;
+    });
+  } finally {
+    await channel.close();
+  }
+}
+
+/** The broker's pids of this config's bridge connections (the bridge names its connection after its queue). */
+async function bridgeConnections(config: Config): Promise<string[]> {
+  // The plain format, not JSON: close_connection wants the pid as printed here.
+  const { stdout } = await run('rabbitmqctl', ['list_connections', '-q', '--no-table-headers', 'pid', 'client_properties']);
+  const named = `{"connection_name","${bridgeConnectionName(config)}"}`;
+  return stdout
+    .split('\n')
+    .filter((line) => line.includes(named))
+    .map((line) => line.split('\t')[0]!);
+}
+
+// --- Bridge and Temporal --------------------------------------------------------------------
+
+async function startBridge(config: Config, via: BridgeOptions['gateway'] = gateway): Promise<Bridge> {
+  const bridge = createBridge({ config, gateway: via, logger: testLogger });
+  bridges.push(bridge);
+  await bridge.start();
+  return bridge;
+}
+
+/** A real gateway on a client whose server is not there: every signal fails (at once: no gRPC retries). */
+function unreachableGateway(): VideoGateway {
+  const connection = Connection.lazy({ address: '127.0.0.1:1', interceptors: [] });
+  temporalConnections.push(connection);
+  return createVideoGateway(new Client({ connection }), { taskQueue: h.config.TEMPORAL_TASK_QUEUE });
+}
+
+/** Polls a condition on in-process state. */
+const until = (condition: () => boolean) => eventually(() => Promise.resolve(condition() ? true : undefined));
+
+const stored = (videoId: string) => findVideo(h.orm.em.fork(), videoId);
+const storedWhen = (videoId: string, ok: (v: NonNullable<Awaited<ReturnType<typeof stored>>>) => boolean = () => true) =>
+  eventually(async () => {
+    const v = await stored(videoId);
+    return v && ok(v) ? v : undefined;
+  });
+
+// --- Tests ----------------------------------------------------------------------------------
+
+describe('AMQP bridge', () => {
+  it('signals valid events to their workflows and acks them, whatever their routing key', async () => {
+    const { config, names } = await newTopology();
+    const bridge = await startBridge(config);
+    expect(bridge.ready()).toBe(true);
+    const id = uniqueId();
+
+    await publish(names, ev.uploaded(id, 'alice', 'cat.mp4'));
+    await publish(names, ev.started(id), 'vidproc.video.not-the-type'); // informational only
+    const row = await storedWhen(id, (v) => v.version === 2);
+
+    expect(row).toMatchObject({ userId: 'alice', fileName: 'cat.mp4', status: 'processing' });
+    await settledTo(names.queue, 0);
+    await bridge.stop();
+    expect(await messageCount(names.queue)).toBe(0);
+    expect(await messageCount(names.deadLetterQueue)).toBe(0);
+  });
+
+  it('dead-letters invalid messages with the reason, and goes on with the next message', async () => {
+    const { config, names } = await newTopology();
+    await startBridge(config);
+    const bad = [
+      { messageId: 'not-json', body: 'this is not JSON', reason: /^not JSON/ },
+      { messageId: 'missing-fields', body: JSON.stringify({ specversion: '1.0', type: EVENT_TYPES.started }), reason: /\bid: .*\bsubject: / },
+      { messageId: 'bad-subject', body: JSON.stringify({ ...ev.started('x'), subject: 'my video' }), reason: /^subject: / },
+      { messageId: 'http-images-url', body: JSON.stringify(ev.completed('v1', 'http://cdn.example.com/v1.zip')), reason: /^data\.imagesUrl: / },
+    ];
+    for (const { messageId, body } of bad) await publish(names, body, EVENT_TYPES.started, messageId);
+    const id = uniqueId();
+    await publish(names, ev.uploaded(id, 'bob'));
+
+    await storedWhen(id);
+    const dead = await take(names.deadLetterQueue, bad.length);
+    expect(dead.map((m) => m.properties.messageId as string).sort()).toEqual(bad.map((b) => b.messageId).sort());
+    for (const { messageId, body, reason } of bad) {
+      const msg = dead.find((m) => m.properties.messageId === messageId)!;
+      const headers = msg.properties.headers ?? {};
+      expect(msg.content.toString()).toBe(body);
+      expect(msg.fields.routingKey).toBe(EVENT_TYPES.started);
+      expect(headers[DEAD_LETTER_HEADERS.reason]).toMatch(reason);
+      expect(headers[DEAD_LETTER_HEADERS.originalExchange]).toBe(names.exchange);
+      expect(headers[DEAD_LETTER_HEADERS.originalRoutingKey]).toBe(EVENT_TYPES.started);
+      expect(Number.isNaN(Date.parse(String(headers[DEAD_LETTER_HEADERS.deadLetteredAt])))).toBe(false);
+      expect(msg.properties.contentType).toBe('application/cloudevents+json');
+    }
+    await settledTo(names.queue, 0);
+  });
+
+  it('keeps an event Temporal does not accept, and delivers it once Temporal is reachable', async () => {
+    const { config, names } = await newTopology();
+    const down = unreachableGateway();
+    let attempts = 0;
+    const first = await startBridge(config, {
+      sendEvent: (event: VideoEvent) => {
+        attempts++;
+        return down.sendEvent(event);
+      },
+    });
+    const id = uniqueId();
+    await publish(names, ev.uploaded(id, 'carol'));
+
+    // A second attempt means the first failure requeued the message rather than acking or dropping it.
+    await until(() => attempts >= 2);
+    await first.stop();
+    await settledTo(names.queue, 1);
+    expect(await messageCount(names.deadLetterQueue)).toBe(0);
+    expect(await stored(id)).toBeNull();
+
+    await startBridge(config);
+    await storedWhen(id, (v) => v.userId === 'carol');
+    await settledTo(names.queue, 0);
+  });
+
+  it('reconnects after the broker drops its connection, and resumes consuming', async () => {
+    const { config, names } = await newTopology();
+    const bridge = await startBridge(config);
+    const before = uniqueId();
+    await publish(names, ev.uploaded(before, 'dave'));
+    await storedWhen(before);
+
+    const [dropped] = await eventually(async () => {
+      const found = await bridgeConnections(config);
+      return found.length === 1 ? found : undefined;
+    });
+    await run('rabbitmqctl', ['close_connection', dropped!, 'test: dropping the bridge connection']);
+    await eventually(async () => {
+      const found = await bridgeConnections(config);
+      return found.length === 1 && found[0] !== dropped ? found : undefined;
+    });
+
+    const after = uniqueId();
+    await publish(names, ev.uploaded(after, 'dave'));
+    await storedWhen(after);
+    await until(() => bridge.ready());
+    await settledTo(names.queue, 0);
+  });
+
+  it('stop() lets in-flight events finish and be acked, then closes', async () => {
+    const prefetch = 3;
+    const { config, names } = await newTopology({ AMQP_PREFETCH: String(prefetch) });
+    const ids = Array.from({ length: 3 * prefetch }, () => uniqueId());
+    for (const id of ids) await publish(names, ev.uploaded(id, 'erin'));
+
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const held: string[] = [];
+    const delivered: string[] = [];
+    const bridge = await startBridge(config, {
+      async sendEvent(event: VideoEvent) {
+        held.push(event.subject);
+        await gate;
+        await gateway.sendEvent(event);
+        delivered.push(event.subject);
+      },
+    });
+    await until(() => held.length === prefetch);
+
+    let stopped = false;
+    const stopping = bridge.stop().then(() => (stopped = true));
+    expect(bridge.ready()).toBe(false);
+    await eventually(async () => ((await queueCounts(names.queue)).unacked === prefetch ? true : undefined));
+    expect(stopped).toBe(false); // held back by the in-flight events
+    release();
+    await stopping;
+
+    expect(delivered.sort()).toEqual([...held].sort());
+    expect(bridge.ready()).toBe(false);
+    await expect(bridge.stop()).resolves.toBeUndefined(); // idempotent
+    await settledTo(names.queue, ids.length - prefetch);
+    for (const id of delivered) await storedWhen(id);
+    await eventually(async () => ((await bridgeConnections(config)).length === 0 ? true : undefined));
+  });
+});
