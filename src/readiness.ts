@@ -11,8 +11,8 @@ import type { ReadinessCheck } from './api/routes/health/health.index.js';
 
 export function postgresCheck(orm: MikroORM): ReadinessCheck {
   return async () => {
-    const result = await orm.checkConnection();
-    if (!result.ok) throw new Error(result.reason);
+    // A real round trip: the pool connects lazily, so "connected" alone says nothing before the first query.
+    await orm.em.fork().getConnection().execute('select 1');
   };
 }
 

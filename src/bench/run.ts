@@ -1,14 +1,23 @@
 /**
- * `npm run bench`: the whole stack on this machine (Temporal dev server unless TEMPORAL_ADDRESS
- * is set, Postgres, RabbitMQ, worker, bridge, API), then
+ * `npm run bench`: the whole stack on this machine, as in production: the Temporal dev server
+ * (unless TEMPORAL_ADDRESS is set), Postgres, RabbitMQ, and `vidproc worker`, `vidproc bridge`
+ * and `vidproc api` as three processes of their own (this process only publishes and reads):
  *  1. pipeline: publish uploaded/started/completed for N videos; report videos/s until all are
  *     visible as completed through the API, and the publish-to-visible lag (p50, p99);
  *  2. reads: autocannon on GET /v1/videos/:id for in-flight (workflow query) and completed
  *     (Postgres) videos; report req/s and latency percentiles.
- * Knobs: BENCH_VIDEOS (300), BENCH_IN_FLIGHT (50), BENCH_DURATION_S (10), BENCH_CONNECTIONS (32).
+ *  1b. the same lag at a steady rate (half the measured throughput) for BENCH_STEADY_S seconds;
+ * Knobs: BENCH_VIDEOS (300), BENCH_STEADY_S (10), BENCH_IN_FLIGHT (50), BENCH_DURATION_S (10),
+ * BENCH_CONNECTIONS (32).
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { signDevToken } from '../api/lib/auth.js';
 import { createEventPublisher } from '../bridge/publisher.js';
@@ -16,9 +25,8 @@ import { loadConfig } from '../config/env.js';
 import { migrateDatabase } from '../db/index.js';
 import { EVENT_TYPES, type VideoEventInput } from '../domain/events.js';
 import { createLogger } from '../logger.js';
-import { startApi, startBridge, startWorker, type Running } from '../services.js';
+import { connectClient } from '../temporal/connection.js';
 import { startDevServer } from '../temporal/dev-server.js';
-import { installTemporalRuntime } from '../temporal/runtime.js';
 
 const int = (name: string, fallback: number) => Number.parseInt(process.env[name] ?? '', 10) || fallback;
 const VIDEOS = int('BENCH_VIDEOS', 300);
@@ -26,20 +34,63 @@ const IN_FLIGHT = int('BENCH_IN_FLIGHT', 50);
 const DURATION_S = int('BENCH_DURATION_S', 10);
 const CONNECTIONS = int('BENCH_CONNECTIONS', 32);
 const VISIBLE_TIMEOUT_MS = 10 * 60_000;
+const STEADY_S = int('BENCH_STEADY_S', 10);
+const STEADY_FRACTION = 0.5;
+const POLL_OLDEST = 16;
+const POLL_RANDOM = 8;
 
 const run = randomUUID().slice(0, 8);
-const config = loadConfig({
-  ...process.env,
+const benchEnv = {
   DATABASE_URL: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/vidproc_bench',
   AMQP_EXCHANGE: `bench.events.${run}`,
   AMQP_QUEUE: `bench.tracker.${run}`,
   TEMPORAL_TASK_QUEUE: `bench-${run}`,
-  PORT: '0',
   HOST: '127.0.0.1',
   AUTH_JWT_SECRET: randomBytes(32).toString('base64url'),
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-});
+};
+const config = loadConfig({ ...process.env, ...benchEnv });
 const logger = createLogger(config.LOG_LEVEL);
+const mainPath = fileURLToPath(new URL('../main.js', import.meta.url));
+const logPath = join(tmpdir(), `vidproc-bench-${run}.log`);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `vidproc <command>` as a process of its own, its output appended to the bench log. */
+function spawnVidproc(command: string, env: Record<string, string>): ChildProcess {
+  const log = createWriteStream(logPath, { flags: 'a' });
+  const child = spawn(process.execPath, [mainPath, command], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  child.once('exit', (code, signal) => {
+    if (code !== 0 && signal !== 'SIGTERM') logger.error({ command, code, signal, logPath }, 'a vidproc process exited');
+  });
+  return child;
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`${what} not ready within ${timeoutMs} ms (see ${logPath})`);
+    await sleep(200);
+  }
+}
 
 const percentile = (sorted: number[], p: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN;
@@ -47,20 +98,41 @@ const percentile = (sorted: number[], p: number) =>
 const event = (videoId: string, type: VideoEventInput['type'], data: Record<string, unknown>) =>
   ({ specversion: '1.0', id: randomUUID(), source: 'vidproc-bench', type, subject: videoId, time: new Date().toISOString(), data }) as VideoEventInput;
 
+const stops: Array<() => Promise<void>> = [];
+/** Stops what was started, last first (each only once). */
+async function stopAll(): Promise<void> {
+  for (let stop = stops.pop(); stop; stop = stops.pop()) await stop().catch((err: unknown) => logger.warn({ err }, 'stop failed'));
+}
+
 async function main() {
-  installTemporalRuntime(logger);
-  const parts: Running[] = [];
   let address = config.TEMPORAL_ADDRESS;
   if (!address) {
     const server = await startDevServer({ cliPath: config.TEMPORAL_CLI_PATH });
     address = server.address;
-    parts.push({ describe: {}, stop: () => server.stop() });
+    stops.push(() => server.stop());
   }
   await migrateDatabase(config.DATABASE_URL);
-  parts.push(await startWorker(config, address, logger));
-  parts.push(await startBridge(config, address, logger));
-  const api = await startApi(config, address, logger);
-  parts.push(api);
+  const port = await freePort();
+  const env = { ...benchEnv, TEMPORAL_ADDRESS: address, PORT: String(port) };
+  const children = ['worker', 'bridge', 'api'].map((command) => spawnVidproc(command, env));
+  stops.push(async () => {
+    for (const child of children.reverse()) await stopProcess(child);
+  });
+  const api = { url: `http://127.0.0.1:${port}` };
+
+  // Ready: the API answers /readyz and a worker polls the task queue.
+  const { connection } = await connectClient({ ...config, address });
+  await until('api', async () => (await fetch(`${api.url}/readyz`)).ok);
+  await until('worker', async () => {
+    const { pollers } = await connection.workflowService.describeTaskQueue({
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: { name: config.TEMPORAL_TASK_QUEUE },
+      taskQueueType: 1, // workflow tasks
+    });
+    return (pollers?.length ?? 0) > 0;
+  });
+  await connection.close();
+
   const publisher = await createEventPublisher(config.AMQP_URL, config);
   const token = await signDevToken(config.AUTH_JWT_SECRET!, 'bench-user');
   const headers = { Authorization: `Bearer ${token}` };
@@ -70,40 +142,63 @@ async function main() {
     return res.ok ? ((await res.json()) as { status: string }).status : undefined;
   };
 
-  /** Polls every pending video until it shows `status`; returns when each was first seen so. */
+  /**
+   * Polls pending videos until each shows `status`; returns when each was first seen so. Each
+   * round reads the oldest pending videos (the queue is roughly FIFO) and a few others at random,
+   * so detection stays close to the moment a video becomes visible without flooding the API.
+   */
   const waitVisible = async (ids: string[], status: string) => {
     const seenAt = new Map<string, number>();
     const deadline = Date.now() + VISIBLE_TIMEOUT_MS;
     while (seenAt.size < ids.length && Date.now() < deadline) {
       const pending = ids.filter((id) => !seenAt.has(id));
-      for (let i = 0; i < pending.length; i += 32) {
-        await Promise.all(
-          pending.slice(i, i + 32).map(async (id) => {
-            if ((await statusOf(id)) === status) seenAt.set(id, performance.now());
-          }),
-        );
-      }
-      await sleep(20);
+      const rest = pending.slice(POLL_OLDEST);
+      const picks = [...pending.slice(0, POLL_OLDEST), ...Array.from({ length: Math.min(POLL_RANDOM, rest.length) }, () => rest[Math.floor(Math.random() * rest.length)]!)];
+      await Promise.all(
+        [...new Set(picks)].map(async (id) => {
+          if ((await statusOf(id)) === status) seenAt.set(id, performance.now());
+        }),
+      );
+      await sleep(10);
     }
     if (seenAt.size < ids.length) throw new Error(`${ids.length - seenAt.size} videos never became ${status}`);
     return seenAt;
   };
 
-  // 1. pipeline
-  const ids = Array.from({ length: VIDEOS }, (_, i) => `bench-${run}-${i}`);
-  const publishedAt = new Map<string, number>();
-  const started = performance.now();
-  const visible = waitVisible(ids, 'completed');
-  for (const id of ids) {
+  const publishVideo = (id: string) => {
     publisher.publish(event(id, EVENT_TYPES.uploaded, { userId: 'bench-user', fileName: `${id}.mp4` }));
     publisher.publish(event(id, EVENT_TYPES.started, {}));
     publisher.publish(event(id, EVENT_TYPES.completed, { imagesUrl: `s3://bench/${id}.zip`, frameCount: 100 }));
-    publishedAt.set(id, performance.now());
-  }
+  };
+  const lagsOf = (ids: string[], publishedAt: Map<string, number>, seenAt: Map<string, number>) =>
+    ids.map((id) => seenAt.get(id)! - publishedAt.get(id)!).sort((a, b) => a - b);
+
+  // 1a. pipeline, burst: all N videos at once; throughput, and the lag under that backlog
+  const ids = Array.from({ length: VIDEOS }, (_, i) => `bench-${run}-${i}`);
+  const started = performance.now();
+  const visible = waitVisible(ids, 'completed');
+  ids.forEach(publishVideo);
   await publisher.confirm();
+  const confirmedAt = performance.now();
   const seenAt = await visible;
   const elapsedS = (Math.max(...seenAt.values()) - started) / 1000;
-  const lags = ids.map((id) => seenAt.get(id)! - publishedAt.get(id)!).sort((a, b) => a - b);
+  const throughput = VIDEOS / elapsedS;
+  const burstLags = lagsOf(ids, new Map(ids.map((id) => [id, confirmedAt])), seenAt);
+
+  // 1b. pipeline, steady: videos at half the measured throughput, each timed from its publish
+  const rate = Math.max(1, Math.floor(throughput * STEADY_FRACTION));
+  const steadyIds = Array.from({ length: rate * STEADY_S }, (_, i) => `bench-${run}-steady-${i}`);
+  const steadyPublishedAt = new Map<string, number>();
+  const steadyVisible = waitVisible(steadyIds, 'completed');
+  const t0 = performance.now();
+  for (const [i, id] of steadyIds.entries()) {
+    const due = t0 + (i * 1000) / rate;
+    if (due > performance.now()) await sleep(due - performance.now());
+    publishVideo(id);
+    steadyPublishedAt.set(id, performance.now());
+  }
+  await publisher.confirm();
+  const steadyLags = lagsOf(steadyIds, steadyPublishedAt, await steadyVisible);
 
   // 2. reads
   const inFlight = Array.from({ length: IN_FLIGHT }, (_, i) => `bench-${run}-live-${i}`);
@@ -138,9 +233,9 @@ async function main() {
 
   const ms = (v: number) => `${v.toFixed(1)} ms`;
   const rows = [
-    ['pipeline: videos/s until visible as completed', `${(VIDEOS / elapsedS).toFixed(1)} videos/s (${VIDEOS} videos, 3 events each, ${elapsedS.toFixed(1)} s)`],
-    ['pipeline: publish-to-visible lag p50', ms(percentile(lags, 50))],
-    ['pipeline: publish-to-visible lag p99', ms(percentile(lags, 99))],
+    ['burst: videos/s until all visible as completed', `${throughput.toFixed(1)} videos/s (${VIDEOS} videos at once, 3 events each, ${elapsedS.toFixed(1)} s)`],
+    ['burst: publish-to-visible lag p50 / p99', `${ms(percentile(burstLags, 50))} / ${ms(percentile(burstLags, 99))}`],
+    [`steady ${rate} videos/s for ${STEADY_S} s: lag p50 / p99`, `${ms(percentile(steadyLags, 50))} / ${ms(percentile(steadyLags, 99))}`],
     ...(
       [
         ['GET in-flight (workflow query)', live],
@@ -157,17 +252,18 @@ async function main() {
     `| ${'-'.repeat(width)} | ------ |`,
     ...rows.map(([k, v]) => `| ${k!.padEnd(width)} | ${v} |`),
   ].join('\n');
-  process.stdout.write(`\nvidproc bench (${CONNECTIONS} connections, ${DURATION_S} s per read load)\n\n${table}\n\n`);
+  process.stdout.write(`\nvidproc bench (${CONNECTIONS} connections, ${DURATION_S} s per read load; process logs: ${logPath})\n\n${table}\n\n`);
 
-  for (const part of parts.reverse()) await part.stop();
+  await stopAll();
   await publisher.deleteTopology();
   await publisher.close();
 }
 
 main().then(
   () => process.exit(0),
-  (err: unknown) => {
+  async (err: unknown) => {
     logger.fatal({ err }, 'bench failed');
+    await stopAll();
     process.exit(1);
   },
 );

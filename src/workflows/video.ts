@@ -9,7 +9,7 @@ import {
   condition,
   continueAsNew,
   log,
-  proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -44,16 +44,19 @@ import {
   type VideoWorkflowInput,
 } from './definitions.js';
 
-const { loadVideo } = proxyActivities<VideoActivities>({
+// Local activities: short Postgres calls run by the same worker, with no extra round trips to
+// the Temporal server per call (the pipeline's hot path). Retried with backoff by the worker.
+const { loadVideo } = proxyLocalActivities<VideoActivities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
 });
 
 // The projection must eventually be written: retried without limit until Postgres answers,
 // unless the activity says the data itself is refused (a non-retryable failure).
-const { recordVideo } = proxyActivities<VideoActivities>({
+const { recordVideo } = proxyLocalActivities<VideoActivities>({
   startToCloseTimeout: '15s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+  localRetryThreshold: '10s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
 });
 
 const nowIso = () => new Date().toISOString();

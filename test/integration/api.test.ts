@@ -8,6 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createApi, type Api } from '../../src/api/app.js';
 import { createAuthenticator, signDevToken } from '../../src/api/lib/auth.js';
+import { connectDatabase } from '../../src/db/index.js';
 import { saveVideo } from '../../src/db/videos.js';
 import { newVideo } from '../../src/domain/video.js';
 import { postgresCheck, temporalCheck, watchAmqp, type AmqpWatch } from '../../src/readiness.js';
@@ -234,6 +235,21 @@ describe('health and documents', () => {
       return res.status === 200 ? res : undefined;
     });
     expect(await ready.json()).toEqual({ status: 'ok', checks: { postgres: 'ok', rabbitmq: 'ok', temporal: 'ok' } });
+  });
+
+  it('checks Postgres with a real round trip, even before the first query', async () => {
+    const fresh = await connectDatabase(h.config.DATABASE_URL);
+    try {
+      await expect(postgresCheck(fresh)()).resolves.toBeUndefined();
+    } finally {
+      await fresh.close(true);
+    }
+    const nowhere = await connectDatabase('postgres://postgres@127.0.0.1:1/vidproc');
+    try {
+      await expect(postgresCheck(nowhere)()).rejects.toThrow();
+    } finally {
+      await nowhere.close(true);
+    }
   });
 
   it('serves its OpenAPI document and answers unknown routes with a problem', async () => {
