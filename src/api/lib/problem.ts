@@ -33,14 +33,21 @@ const TITLES: Record<number, string> = {
 
 /** An error that becomes a problem response in the app's one error handler. */
 export class HttpProblem extends Error {
+  readonly status: ContentfulStatusCode;
+  readonly extra: Partial<Problem> & Record<string, unknown>;
+  readonly headers: Record<string, string>;
+
   constructor(
-    readonly status: ContentfulStatusCode,
+    status: ContentfulStatusCode,
     detail: string,
-    readonly extra: Partial<Problem> & Record<string, unknown> = {},
-    readonly headers: Record<string, string> = {},
+    extra: Partial<Problem> & Record<string, unknown> = {},
+    headers: Record<string, string> = {},
   ) {
     super(detail);
     this.name = 'HttpProblem';
+    this.status = status;
+    this.extra = extra;
+    this.headers = headers;
   }
 }
 

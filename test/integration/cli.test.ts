@@ -1,0 +1,70 @@
+/**
+ * The `vidproc` executable itself, run as a process (Node's type stripping runs the sources).
+ */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { createAuthenticator } from '../../src/api/lib/auth.js';
+import { ormConfig } from '../../src/db/config.js';
+import { migrationsList } from '../../src/db/migrations/index.js';
+import { uniqueId } from '../support/events.js';
+
+const run = promisify(execFile);
+const hooks = fileURLToPath(new URL('../support/ts-hooks.mjs', import.meta.url));
+const main = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+const SECRET = 'cli-test-secret-cli-test-secret-cli-test-secret';
+
+const vidproc = async (args: string[], env: Record<string, string> = {}) => {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--no-warnings', '--import', hooks, main, ...args], {
+      env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+};
+
+const databaseUrl = `postgres://postgres@127.0.0.1:5432/vidproc_cli_${uniqueId('db').replace(/-/g, '_')}`;
+
+afterAll(async () => {
+  const orm = await MikroORM.init(ormConfig(databaseUrl));
+  await orm.schema.dropDatabase();
+  await orm.close(true);
+});
+
+describe('vidproc', () => {
+  it('migrate creates a missing database, applies the migrations, and is idempotent', async () => {
+    const first = await vidproc(['migrate'], { DATABASE_URL: databaseUrl });
+    expect(first.code).toBe(0);
+    const log = JSON.parse(first.stdout.trim().split('\n').pop()!) as { applied: string[]; msg: string };
+    expect(log.applied).toEqual(migrationsList.map((m) => m.name));
+
+    const second = await vidproc(['migrate'], { DATABASE_URL: databaseUrl });
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain('database is up to date');
+  });
+
+  it('fails fast on bad configuration, naming the variable', async () => {
+    const res = await vidproc(['api'], { PORT: 'eighty', AMQP_URL: 'http://not-amqp' });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain('PORT');
+    expect(res.stderr).toContain('AMQP_URL');
+  });
+
+  it('token prints a token the API accepts', async () => {
+    const res = await vidproc(['token', 'alice', '--operator', '--expires', '5m'], { AUTH_JWT_SECRET: SECRET });
+    expect(res.code).toBe(0);
+    const principal = await createAuthenticator({ secret: SECRET })(res.stdout.trim());
+    expect(principal).toEqual({ userId: 'alice', operator: true });
+  });
+
+  it('rejects an unknown command with help', async () => {
+    const res = await vidproc(['frobnicate']);
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toMatch(/unknown command/);
+  });
+});

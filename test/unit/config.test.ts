@@ -1,0 +1,38 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadConfig } from '../../src/config/env.js';
+
+describe('configuration', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config.TEMPORAL_ADDRESS).toBeUndefined();
+    expect(config).toMatchObject({
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/vidproc',
+      AMQP_URL: 'amqp://guest:guest@127.0.0.1:5672',
+      AMQP_EXCHANGE: 'vidproc.events',
+      AMQP_QUEUE: 'vidproc.status-tracker',
+      TEMPORAL_NAMESPACE: 'default',
+      TEMPORAL_TASK_QUEUE: 'video-status',
+      PORT: 3000,
+      LOG_LEVEL: 'info',
+      TEMPORAL_TLS: false,
+    });
+  });
+
+  it('treats empty values as unset', () => {
+    const config = loadConfig({ TEMPORAL_ADDRESS: '  ', AUTH_JWT_SECRET: '' });
+    expect(config.TEMPORAL_ADDRESS).toBeUndefined();
+    expect(config.AUTH_JWT_SECRET).toBeUndefined();
+  });
+
+  it('fails fast naming every bad variable', () => {
+    const bad = () =>
+      loadConfig({ DATABASE_URL: 'mysql://x', PORT: 'eighty', AUTH_JWT_SECRET: 'short', LOG_LEVEL: 'loud' });
+    expect(bad).toThrow(ConfigError);
+    try {
+      bad();
+    } catch (err) {
+      const message = (err as Error).message;
+      for (const name of ['DATABASE_URL', 'PORT', 'AUTH_JWT_SECRET', 'LOG_LEVEL']) expect(message).toContain(name);
+    }
+  });
+});
