@@ -7,7 +7,9 @@ import { findHistory, findVideo } from '../../src/db/videos.js';
 import { createVideoGateway, VideoOwnedByAnotherUserError, type VideoGateway } from '../../src/temporal/videos.js';
 import { getStatusQuery, workflowIdFor } from '../../src/workflows/definitions.js';
 import { ev, uniqueId } from '../support/events.js';
-import { eventually, startHarness, type TemporalHarness } from '../support/env.js';
+import { eventually, startHarness, testLogger, type TemporalHarness } from '../support/env.js';
+import { ensureSearchAttributes } from '../../src/temporal/search-attributes.js';
+import { msToTs } from '@temporalio/common/lib/time.js';
 
 let h: TemporalHarness;
 let videos: VideoGateway;
@@ -102,6 +104,27 @@ describe('video workflow', () => {
       return found.length > 0 ? found : undefined;
     });
     expect(listed).toEqual([workflowIdFor(id)]);
+
+    // What the Web UI shows: the summary given at start, and the current details.
+    expect(await description.staticSummary()).toBe(`Video ${id}`);
+    const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    expect(metadata.currentDetails).toMatch(/^Processing: 0% done/);
+  });
+
+  it('registers the search attributes on a namespace that lacks them, once', async () => {
+    const namespace = `ns-${uniqueId()}`;
+    await h.connection.workflowService.registerNamespace({
+      namespace,
+      workflowExecutionRetentionPeriod: msToTs('1 day'),
+    });
+    await eventually(async () => {
+      await h.connection.workflowService.describeNamespace({ namespace });
+      return true;
+    });
+    expect(await ensureSearchAttributes(h.connection, namespace, testLogger)).toEqual(['VideoStatus', 'VideoUserId']);
+    const { customAttributes } = await h.connection.operatorService.listSearchAttributes({ namespace });
+    expect(Object.keys(customAttributes ?? {})).toEqual(expect.arrayContaining(['VideoStatus', 'VideoUserId']));
+    expect(await ensureSearchAttributes(h.connection, namespace, testLogger)).toEqual([]);
   });
 
   it('batches a flood of progress events into few Postgres writes', async () => {
