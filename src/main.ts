@@ -11,46 +11,59 @@ import { signDevToken, OPERATOR_ROLE } from './api/lib/auth.js';
 import { ConfigError, DEFAULT_TEMPORAL_ADDRESS, loadConfig, type Config } from './config/env.js';
 import { migrateDatabase } from './db/index.js';
 import { createLogger, type Logger } from './logger.js';
-import { startApi, startBridge, startWorker, type Running } from './services.js';
+import { startApi, startBridge, startWorker, type Fatal, type Running } from './services.js';
 import { startDevServer } from './temporal/dev-server.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
 
-/** Starts the parts in order, runs until SIGTERM/SIGINT, then stops them in reverse order. */
-async function runUntilSignal(logger: Logger, parts: Array<() => Promise<Running>>, banner?: (running: Running[]) => void) {
+/**
+ * Starts the parts in order, runs until SIGTERM/SIGINT (or a part fails), then stops what
+ * started in reverse order. A signal during start-up stops at once; a second signal exits.
+ */
+async function runUntilSignal(logger: Logger, parts: Array<(fatal: Fatal) => Promise<Running>>, banner?: (running: Running[]) => void) {
   const running: Running[] = [];
-  let stopping = false;
-  const stopAll = async (reason: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ reason }, 'shutting down');
-    for (const part of running.reverse()) {
-      try {
-        await part.stop();
-      } catch (err) {
-        logger.error({ err }, 'error while stopping');
-      }
-    }
-    logger.info('stopped');
+  let requested: { reason: string; failed: boolean } | undefined;
+  let wake: (r: { reason: string; failed: boolean }) => void = () => {};
+  const stopRequested = new Promise<{ reason: string; failed: boolean }>((resolve) => (wake = resolve));
+  const request = (reason: string, failed: boolean) => {
+    if (requested) return;
+    requested = { reason, failed };
+    wake(requested);
   };
-  const signalled = new Promise<string>((resolve) => {
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.on(signal, () => {
-        if (stopping) {
-          logger.warn({ signal }, 'second signal: exiting now');
-          process.exit(1);
-        }
-        resolve(signal);
-      });
-    }
-  });
-  try {
-    for (const start of parts) running.push(await start());
-  } catch (err) {
-    await stopAll('start-up failed');
-    throw err;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      if (requested) {
+        logger.warn({ signal }, 'second signal: exiting now');
+        process.exit(1);
+      }
+      request(signal, false);
+    });
   }
-  banner?.(running);
-  await stopAll(await signalled);
+  const fatal: Fatal = (reason) => request(reason, true);
+
+  try {
+    for (const start of parts) {
+      // A start that waits on a dependency (a broker that is down) must not hold up a stop.
+      const part = await Promise.race([start(fatal), stopRequested.then(() => undefined)]);
+      if (!part) break;
+      running.push(part);
+    }
+  } catch (err) {
+    request('start-up failed', true);
+    logger.error({ err }, 'start-up failed');
+  }
+  if (!requested) banner?.(running);
+  const { reason, failed } = await stopRequested;
+  logger.info({ reason }, 'shutting down');
+  for (const part of running.reverse()) {
+    try {
+      await part.stop();
+    } catch (err) {
+      logger.error({ err }, 'error while stopping');
+    }
+  }
+  logger.info('stopped');
+  // Whatever was still starting (and holds the event loop) is abandoned.
+  process.exit(failed ? 1 : 0);
 }
 
 function config(): Config {
@@ -83,7 +96,7 @@ for (const [name, description, start] of [
       const cfg = config();
       const logger = createLogger(cfg.LOG_LEVEL).child({ process: name });
       const address = cfg.TEMPORAL_ADDRESS ?? DEFAULT_TEMPORAL_ADDRESS;
-      await runUntilSignal(logger, [() => start(cfg, address, logger)]);
+      await runUntilSignal(logger, [(fatal) => start(cfg, address, logger, fatal)]);
     });
 }
 
@@ -99,7 +112,7 @@ program
 
     let address = cfg.TEMPORAL_ADDRESS;
     let uiUrl: string | undefined;
-    const parts: Array<() => Promise<Running>> = [];
+    const parts: Array<(fatal: Fatal) => Promise<Running>> = [];
     if (!address) {
       parts.push(async () => {
         const server = await startDevServer({
@@ -120,7 +133,7 @@ program
       logger.info({ applied }, 'database ready');
       return { describe: { postgres: cfg.DATABASE_URL.replace(/:[^:@/]*@/, ':***@') }, stop: async () => {} };
     });
-    parts.push(() => startWorker(cfg, address ?? DEFAULT_TEMPORAL_ADDRESS, logger));
+    parts.push((fatal) => startWorker(cfg, address ?? DEFAULT_TEMPORAL_ADDRESS, logger, fatal));
     parts.push(() => startBridge(cfg, address ?? DEFAULT_TEMPORAL_ADDRESS, logger));
     parts.push(() => startApi(cfg, address ?? DEFAULT_TEMPORAL_ADDRESS, logger));
 

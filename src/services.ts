@@ -23,9 +23,12 @@ export interface Running {
   stop(): Promise<void>;
 }
 
+/** Called by a part that can no longer work (its process should stop, and exit non-zero). */
+export type Fatal = (reason: string) => void;
+
 const temporalOf = (config: Config, address: string) => ({ ...config, address });
 
-export async function startWorker(config: Config, address: string, logger: Logger): Promise<Running> {
+export async function startWorker(config: Config, address: string, logger: Logger, fatal: Fatal = () => {}): Promise<Running> {
   installTemporalRuntime(logger);
   const orm = await connectDatabase(config.DATABASE_URL);
   const { connection } = await connectClient(temporalOf(config, address));
@@ -40,12 +43,19 @@ export async function startWorker(config: Config, address: string, logger: Logge
     ...(config.WORKFLOW_BUNDLE_PATH ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } } : {}),
   });
   const running = worker.run();
-  running.catch((err: unknown) => logger.fatal({ err }, 'worker failed'));
+  running.catch((err: unknown) => {
+    logger.fatal({ err }, 'worker failed');
+    fatal('worker failed');
+  });
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE }, 'worker running');
   return {
     describe: { worker: `task queue ${config.TEMPORAL_TASK_QUEUE} on ${address} (${config.TEMPORAL_NAMESPACE})` },
     async stop() {
-      worker.shutdown(); // finishes the activities in flight, then stops polling
+      try {
+        worker.shutdown(); // stops polling, then lets the tasks in flight finish
+      } catch {
+        // not running any more (it failed): nothing to drain
+      }
       await running.catch(() => undefined);
       await nativeConnection.close();
       await orm.close();

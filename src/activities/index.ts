@@ -3,7 +3,8 @@
  * so tests and the worker pass in the real ORM.
  */
 import { ApplicationFailure } from '@temporalio/activity';
-import { ConstraintViolationException, ValidationError } from '@mikro-orm/core';
+import { ValidationError } from '@mikro-orm/core';
+import { isDataRefused } from '../db/errors.js';
 import type { Orm } from '../db/index.js';
 import { findRecentEventIds, findVideo, saveVideo } from '../db/videos.js';
 import type { HistoryRecord, VideoState } from '../domain/video.js';
@@ -21,8 +22,8 @@ export interface StoredVideo {
 const NON_RETRYABLE = 'ProjectionRejected';
 
 function permanent(err: unknown): never {
-  if (err instanceof ConstraintViolationException || err instanceof ValidationError) {
-    throw ApplicationFailure.nonRetryable(err.message, NON_RETRYABLE);
+  if (isDataRefused(err) || err instanceof ValidationError) {
+    throw ApplicationFailure.nonRetryable((err as Error).message, NON_RETRYABLE);
   }
   throw err;
 }

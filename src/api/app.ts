@@ -1,7 +1,7 @@
 /** The HTTP API: /v1 (bearer JWT), health probes, and its OpenAPI document. */
 import { RequestContext } from '@mikro-orm/core';
 import type { Logger } from '../logger.js';
-import { AuthError, type Authenticator } from './lib/auth.js';
+import { AuthError, AuthUnavailableError, type Authenticator } from './lib/auth.js';
 import { createApp } from './lib/create-app.js';
 import { HttpProblem } from './lib/problem.js';
 import { createHealthRouter, type ReadinessCheck } from './routes/health/health.index.js';
@@ -32,7 +32,11 @@ export function createApi(deps: ApiDeps) {
       c.set('principal', await deps.authenticate(match[1]));
     } catch (err) {
       if (err instanceof AuthError) throw new HttpProblem(401, err.message, {}, UNAUTHORIZED_HEADERS);
+      if (err instanceof AuthUnavailableError) throw new HttpProblem(503, err.message);
       throw err;
+    }
+    if (c.req.method === 'POST' && !/^application\/(.+\+)?json\b/i.test(c.req.header('Content-Type') ?? '')) {
+      throw new HttpProblem(415, 'send the body as JSON (Content-Type: application/json)');
     }
     // One MikroORM context (identity map) per request.
     await RequestContext.create(deps.orm.em, next);

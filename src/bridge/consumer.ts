@@ -255,10 +255,15 @@ function deadLetterOptions({ fields, properties }: ConsumeMessage, reason: strin
   return options;
 }
 
-/** Publishes and waits for the broker's confirm; rejects on a nack or a closed channel. */
+/** How long to wait for the broker to confirm a dead letter (a blocked broker never does). */
+const CONFIRM_TIMEOUT_MS = 30_000;
+
+/** Publishes and waits for the broker's confirm; rejects on a nack, a closed channel or a timeout. */
 function publishConfirmed(channel: ConfirmChannel, exchange: string, routingKey: string, content: Buffer, options: Options.Publish): Promise<void> {
   return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no confirm from the broker within ${CONFIRM_TIMEOUT_MS} ms`)), CONFIRM_TIMEOUT_MS);
     channel.publish(exchange, routingKey, content, options, (err: unknown) => {
+      clearTimeout(timer);
       if (err) reject(err instanceof Error ? err : new Error('the broker did not confirm the publish', { cause: err }));
       else resolve();
     });

@@ -7,6 +7,28 @@ import { z } from 'zod';
 
 export const VIDEO_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 
+/**
+ * Limits the projection can store (they match the columns in src/db): an event that passes
+ * here is never refused by Postgres. Postgres text cannot hold NUL characters.
+ */
+export const LIMITS = {
+  eventId: 200,
+  source: 1024,
+  userId: 200,
+  fileName: 1024,
+  errorCode: 128,
+  errorMessage: 4096,
+  frameCount: 2_147_483_647,
+} as const;
+
+/** A string Postgres can store: no NUL characters, at most `max` characters. */
+export const text = (max: number, min = 1) =>
+  z
+    .string()
+    .min(min)
+    .max(max)
+    .refine((v) => !v.includes('\u0000'), 'must not contain NUL characters');
+
 export const videoIdSchema = z
   .string()
   .regex(VIDEO_ID_PATTERN, 'must be 1-128 characters of A-Za-z0-9._-');
@@ -29,14 +51,14 @@ const imagesUrlSchema = z
   .describe('absolute https:// or s3:// URL of the images archive');
 
 export const videoErrorSchema = z.object({
-  code: z.string().min(1).max(128),
-  message: z.string().max(4096),
+  code: text(LIMITS.errorCode),
+  message: text(LIMITS.errorMessage, 0),
 });
 
 const envelope = {
   specversion: z.literal('1.0'),
-  id: z.string().min(1).max(256),
-  source: z.string().min(1).max(1024),
+  id: text(LIMITS.eventId),
+  source: text(LIMITS.source),
   subject: videoIdSchema,
   time: z.iso.datetime({ offset: true }),
   datacontenttype: z.string().optional(),
@@ -46,8 +68,8 @@ export const uploadedEventSchema = z.object({
   ...envelope,
   type: z.literal(EVENT_TYPES.uploaded),
   data: z.object({
-    userId: z.string().min(1).max(256),
-    fileName: z.string().min(1).max(1024).optional(),
+    userId: text(LIMITS.userId),
+    fileName: text(LIMITS.fileName).optional(),
   }),
 });
 
@@ -68,7 +90,7 @@ export const completedEventSchema = z.object({
   type: z.literal(EVENT_TYPES.completed),
   data: z.object({
     imagesUrl: imagesUrlSchema,
-    frameCount: z.number().int().nonnegative().optional(),
+    frameCount: z.number().int().nonnegative().max(LIMITS.frameCount).optional(),
   }),
 });
 
@@ -90,6 +112,26 @@ export type VideoEvent = z.infer<typeof videoEventSchema>;
 export type VideoEventInput = z.input<typeof videoEventSchema>;
 
 export type ParseResult = { ok: true; event: VideoEvent } | { ok: false; reason: string };
+
+/** An upload registered through the API: who (the token's subject) and, optionally, the file. */
+export const registrationSchema = z.object({
+  userId: text(LIMITS.userId),
+  fileName: text(LIMITS.fileName).optional(),
+});
+export type Registration = z.infer<typeof registrationSchema>;
+
+/** The event an upload registered through the API amounts to (one per owner: a re-registration is a duplicate). */
+export function registrationEvent(videoId: string, userId: string, fileName: string | undefined, now: string): VideoEvent {
+  return {
+    specversion: '1.0',
+    id: `registration:${userId}`,
+    source: 'vidproc-api',
+    type: EVENT_TYPES.uploaded,
+    subject: videoId,
+    time: now,
+    data: fileName === undefined ? { userId } : { userId, fileName },
+  };
+}
 
 /** Validates an already-decoded value against the contract; the reason names every problem. */
 export function parseVideoEvent(value: unknown): ParseResult {

@@ -226,9 +226,17 @@ function remember(ids: string[], id: string): string[] {
   return next;
 }
 
-/** Whether `userId` may register the video: nobody owns it yet, or they already do. */
-export function ownershipConflict(video: VideoState, userId: string): boolean {
-  return video.userId !== null && video.userId !== userId;
+/**
+ * Why `userId` may not register the video, or null if they may: a video belongs to whoever
+ * registered it first, or to the owner its processing events name. A video the processing
+ * service already knows about without an owner is not up for grabs: its `uploaded` event will
+ * name the owner.
+ */
+export function registrationRefusal(video: VideoState, userId: string): string | null {
+  if (video.userId === userId) return null;
+  if (video.userId !== null) return 'the video is registered by another user';
+  if (video.version > 0) return 'the video is already known; its owner comes from its uploaded event';
+  return null;
 }
 
 export interface Principal {
@@ -239,11 +247,6 @@ export interface Principal {
 /** A user reads only their own videos; an operator reads every video. */
 export function canRead(principal: Principal, video: Pick<VideoView, 'userId'>): boolean {
   return principal.operator || (video.userId !== null && video.userId === principal.userId);
-}
-
-/** Whether the durable projection should accept `incoming` over what it holds. */
-export function isNewer(incoming: Pick<VideoState, 'version'>, stored: Pick<VideoState, 'version'> | null): boolean {
-  return stored === null || incoming.version > stored.version;
 }
 
 /** One line for the Temporal Web UI's "current details". */

@@ -50,12 +50,15 @@ export function createVideoGateway(client: Client, { taskQueue, workflowDefaults
 
   return {
     /** Delivers a processing event, starting the video's workflow if there is none. */
-    async sendEvent(event: VideoEvent): Promise<void> {
-      await client.workflow.signalWithStart<typeof videoWorkflow, [VideoEventInput]>('videoWorkflow', {
-        ...startOptions(event.subject),
-        signal: eventSignal,
-        signalArgs: [event],
-      });
+    async sendEvent(event: VideoEvent, timeoutMs = 10_000): Promise<void> {
+      // Bounded, so a caller (the bridge) can back off and requeue instead of hanging.
+      await client.connection.withDeadline(Date.now() + timeoutMs, () =>
+        client.workflow.signalWithStart<typeof videoWorkflow, [VideoEventInput]>('videoWorkflow', {
+          ...startOptions(event.subject),
+          signal: eventSignal,
+          signalArgs: [event],
+        }),
+      );
     },
 
     /** Registers an upload for `userId`, starting the workflow if needed. */

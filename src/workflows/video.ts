@@ -16,7 +16,14 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { VideoActivities } from '../activities/index.js';
-import { EVENT_TYPES, parseVideoEvent, type VideoEvent, type VideoEventInput } from '../domain/events.js';
+import {
+  describeIssues,
+  parseVideoEvent,
+  registrationEvent,
+  registrationSchema,
+  type VideoEvent,
+  type VideoEventInput,
+} from '../domain/events.js';
 import {
   applyEvent,
   CONTINUE_AS_NEW_AFTER_EVENTS,
@@ -24,7 +31,7 @@ import {
   isTerminal,
   newTracker,
   newVideo,
-  ownershipConflict,
+  registrationRefusal,
   PROGRESS_PERSIST_INTERVAL_MS,
   TERMINAL_LINGER_MS,
   toView,
@@ -72,6 +79,7 @@ export async function videoWorkflow(input: VideoWorkflowInput): Promise<VideoVie
   /** History records not yet in Postgres, and whether one of them must be written now. */
   let unsaved: HistoryRecord[] = input.carried?.unsaved ?? [];
   let urgent = unsaved.length > 0;
+  /** Set while closing: write at once instead of batching progress. */
   let closing = false;
   let lastFlushAt = 0;
   let published = { status: '', userId: '' };
@@ -127,56 +135,74 @@ export async function videoWorkflow(input: VideoWorkflowInput): Promise<VideoVie
 
   setHandler(
     registerUpdate,
-    async ({ userId, fileName }: RegisterInput): Promise<RegisterResult> => {
+    async (input: RegisterInput): Promise<RegisterResult> => {
       await condition(() => tracker !== undefined);
       drainInbox();
       const before = current().video;
-      if (ownershipConflict(before, userId)) {
-        throw ApplicationFailure.nonRetryable('the video is owned by another user', VIDEO_OWNED_BY_ANOTHER_USER);
-      }
-      const registration: VideoEvent = {
-        specversion: '1.0',
-        id: `registration:${userId}`,
-        source: 'vidproc-api',
-        type: EVENT_TYPES.uploaded,
-        subject: videoId,
-        time: nowIso(),
-        data: fileName === undefined ? { userId } : { userId, fileName },
-      };
-      apply(registration);
+      const refusal = registrationRefusal(before, input.userId);
+      if (refusal) throw ApplicationFailure.nonRetryable(refusal, VIDEO_OWNED_BY_ANOTHER_USER);
+      apply(registrationEvent(videoId, input.userId, input.fileName, nowIso()));
       return { created: before.userId === null, view: toView(current().video) };
     },
     {
-      validator: ({ userId }: RegisterInput) => {
-        if (typeof userId !== 'string' || userId.length === 0) throw new Error('userId is required');
-        if (tracker && ownershipConflict(tracker.video, userId)) {
-          throw ApplicationFailure.nonRetryable('the video is owned by another user', VIDEO_OWNED_BY_ANOTHER_USER);
-        }
+      validator: (input: RegisterInput) => {
+        const parsed = registrationSchema.safeParse(input);
+        if (!parsed.success) throw ApplicationFailure.nonRetryable(describeIssues(parsed.error), 'InvalidRegistration');
+        const refusal = tracker && registrationRefusal(tracker.video, input.userId);
+        if (refusal) throw ApplicationFailure.nonRetryable(refusal, VIDEO_OWNED_BY_ANOTHER_USER);
       },
     },
   );
 
+  /** Records being written right now (carried over a continue-as-new with the unsaved ones). */
+  let writing: HistoryRecord[] = [];
+  const written = () => unsaved.length === 0 && writing.length === 0;
+
+  /** Writes one batch; a batch Postgres refuses is logged and the row is written without it. */
+  const write = async (records: HistoryRecord[]) => {
+    try {
+      await recordVideo({ video: current().video, records });
+    } catch (err) {
+      // Only a non-retryable failure gets here (the data was refused; the edge limits should
+      // prevent it). Keep the projection's row in step at least.
+      log.error('projection write refused; retrying without its history records', {
+        videoId,
+        error: String(err),
+        eventIds: records.map((r) => r.eventId),
+      });
+      try {
+        await recordVideo({ video: current().video, records: [] });
+      } catch (rowErr) {
+        log.error('projection row refused', { videoId, error: String(rowErr) });
+      }
+    }
+  };
+
   /** Writes the projection: status changes at once, progress at most every few seconds. */
-  const flushLoop = async (): Promise<void> => {
+  const flushLoop = async (): Promise<never> => {
     for (;;) {
-      await condition(() => unsaved.length > 0 || closing);
-      if (unsaved.length === 0) return; // closing, nothing left
+      await condition(() => unsaved.length > 0);
       if (!urgent && !closing) {
         const wait = lastFlushAt + PROGRESS_PERSIST_INTERVAL_MS - Date.now();
         if (wait > 0) await condition(() => urgent || closing, wait);
       }
-      const records = unsaved;
+      writing = unsaved;
       unsaved = [];
       urgent = false;
-      try {
-        await recordVideo({ video: current().video, records });
-      } catch (err) {
-        // Only a non-retryable failure gets here: the data was refused. The workflow stays
-        // the source of truth; the next write carries the latest state again.
-        log.error('projection write refused', { videoId, error: String(err), records: records.length });
-      }
+      await write(writing);
+      writing = [];
       lastFlushAt = Date.now();
     }
+  };
+
+  /** Continue-as-new without waiting for a write in flight: it is carried and re-written (idempotent). */
+  const carryOver = async () => {
+    await condition(allHandlersFinished);
+    drainInbox();
+    return continueAsNew<typeof videoWorkflow>({
+      ...input,
+      carried: { tracker: current(), unsaved: [...writing, ...unsaved] },
+    });
   };
 
   if (!tracker) {
@@ -188,34 +214,27 @@ export async function videoWorkflow(input: VideoWorkflowInput): Promise<VideoVie
       : newTracker(newVideo(videoId, nowIso()));
   }
   publish();
-  const flusher = flushLoop();
+  void flushLoop();
 
+  const overgrown = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= maxHistory;
+  /** When a finished video's workflow closes (late events do not push it back). */
+  let closeAt: number | undefined;
   for (;;) {
     drainInbox();
-    const overgrown = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= maxHistory;
-    if (overgrown()) {
-      closing = true;
-      await flusher;
-      await condition(allHandlersFinished);
-      drainInbox(); // anything that arrived meanwhile is carried over, not lost
-      return continueAsNew<typeof videoWorkflow>({
-        ...input,
-        carried: { tracker: current(), unsaved },
-      });
+    if (overgrown()) return carryOver();
+    if (!isTerminal(current().video.status)) {
+      await condition(() => inbox.length > 0 || overgrown());
+      continue;
     }
-    if (isTerminal(current().video.status)) {
-      const woke = await condition(() => inbox.length > 0, lingerMs);
-      if (woke) continue;
-      closing = true;
-      await flusher;
-      await condition(allHandlersFinished);
-      if (inbox.length > 0) {
-        // Events arrived while closing: a new run picks up from the projection just written.
-        drainInbox();
-        return continueAsNew<typeof videoWorkflow>({ ...input, carried: { tracker: current(), unsaved } });
-      }
-      return toView(current().video);
-    }
-    await condition(() => inbox.length > 0 || overgrown());
+    closeAt ??= Date.now() + lingerMs;
+    const remaining = closeAt - Date.now();
+    if (remaining > 0 && (await condition(() => inbox.length > 0 || overgrown(), remaining))) continue;
+    // Close once everything is in Postgres, so the projection is final.
+    closing = true;
+    await condition(() => written() || inbox.length > 0 || overgrown());
+    closing = false;
+    if (!written() || inbox.length > 0 || overgrown()) continue;
+    await condition(allHandlersFinished);
+    if (written() && inbox.length === 0) return toView(current().video);
   }
 }

@@ -71,6 +71,26 @@ describe('authentication', () => {
     await expectProblem(await call('/v1/videos/abc', { as: forged }), 401);
     const expired = await signDevToken(secret, 'alice', [], '-1m');
     expect((await expectProblem(await call('/v1/videos/abc', { as: expired }), 401)).detail).toMatch(/exp/);
+    const key = new TextEncoder().encode(secret);
+    const forever = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').sign(key);
+    expect((await expectProblem(await call('/v1/videos/abc', { as: forever }), 401)).detail).toMatch(/exp/);
+    const longSub = await signDevToken(secret, 'x'.repeat(201));
+    expect((await expectProblem(await call('/v1/videos/abc', { as: longSub }), 401)).detail).toMatch(/subject/);
+  });
+
+  it('answers 503, not 401, when the signing keys cannot be fetched', async () => {
+    const authenticate = createAuthenticator({ jwksUrl: 'http://127.0.0.1:1/.well-known/jwks.json' });
+    const { privateKey } = await generateKeyPair('RS256');
+    const token = await new SignJWT({}).setProtectedHeader({ alg: 'RS256', kid: 'k' }).setSubject('a').setExpirationTime('5m').sign(privateKey);
+    const jwksApp = createApi({
+      videos,
+      orm: h.orm,
+      queryTimeoutMs: 2_000,
+      authenticate,
+      readiness: {},
+      logger: testLogger,
+    });
+    await expectProblem(await jwksApp.request('/v1/videos/abc', { headers: { Authorization: `Bearer ${token}` } }), 503);
   });
 
   it('accepts RS256 tokens from a JWKS URL', async () => {
@@ -133,6 +153,11 @@ describe('POST /v1/videos', () => {
   ])('answers 400 for %s, saying what is wrong', async (_name, body, pattern) => {
     const problem = await expectProblem(await register('alice', body), 400);
     expect(problem.detail).toMatch(pattern);
+  });
+
+  it('answers 415 for a body that is not sent as JSON', async () => {
+    const res = await app.request('/v1/videos', { method: 'POST', headers: { Authorization: `Bearer ${tokens.alice}` } });
+    await expectProblem(res, 415);
   });
 
   it('answers 400 for a body that is not JSON', async () => {
@@ -204,6 +229,32 @@ describe('GET /v1/videos/:videoId', () => {
     expect(body.detail).toMatch(/temporal/);
     expect(body.checks?.temporal).not.toBe('ok');
     await deadConnection.close();
+  });
+});
+
+describe('when Postgres is down', () => {
+  it('still answers an in-flight video from the workflow, and 503 when nothing can answer', async () => {
+    const videoId = uniqueId();
+    await register('alice', { videoId });
+    const deadOrm = await connectDatabase('postgres://postgres@127.0.0.1:1/vidproc');
+    try {
+      const noDb = createApi({
+        videos,
+        orm: deadOrm,
+        queryTimeoutMs: 2_000,
+        authenticate: createAuthenticator({ secret }),
+        readiness: { postgres: postgresCheck(deadOrm) },
+        logger: testLogger,
+      });
+      const headers = { Authorization: `Bearer ${tokens.alice}` };
+      const live = await noDb.request(`/v1/videos/${videoId}`, { headers });
+      expect(live.status).toBe(200);
+      expect(live.headers.get('X-Status-Source')).toBe('workflow');
+      await expectProblem(await noDb.request(`/v1/videos/${uniqueId()}`, { headers }), 503);
+      await expectProblem(await noDb.request('/readyz'), 503);
+    } finally {
+      await deadOrm.close(true);
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * The `vidproc` executable itself, run as a process (Node's type stripping runs the sources).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from '@jest/globals';
@@ -60,6 +60,45 @@ describe('vidproc', () => {
     expect(res.code).toBe(0);
     const principal = await createAuthenticator({ secret: SECRET })(res.stdout.trim());
     expect(principal).toEqual({ userId: 'alice', operator: true });
+  });
+
+  it('stops gracefully on SIGTERM, also while still waiting for a dependency at start-up', async () => {
+    const runUntil = (command: string, env: Record<string, string>, readyLine: RegExp) =>
+      new Promise<{ code: number | null; out: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, ['--no-warnings', '--import', hooks, main, command], {
+          env: { ...process.env, LOG_LEVEL: 'info', ...env },
+        });
+        let out = '';
+        let signalled = false;
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (!signalled && readyLine.test(out)) {
+            signalled = true;
+            child.kill('SIGTERM');
+          }
+        });
+        child.once('error', reject);
+        child.once('exit', (code) => resolve({ code, out }));
+      });
+
+    // The API with everything up: starts, then drains and stops in order.
+    const api = await runUntil(
+      'api',
+      { AUTH_JWT_SECRET: SECRET, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS! },
+      /api listening/,
+    );
+    expect(api.code).toBe(0);
+    expect(api.out).toMatch(/"reason":"SIGTERM".*shutting down/);
+    expect(api.out).toMatch(/"msg":"stopped"/);
+
+    // The bridge while RabbitMQ cannot be reached: it keeps retrying, and SIGTERM still stops it.
+    const bridge = await runUntil(
+      'bridge',
+      { AMQP_URL: 'amqp://guest:guest@127.0.0.1:1', TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS! },
+      /could not connect to RabbitMQ/,
+    );
+    expect(bridge.code).toBe(0);
+    expect(bridge.out).toMatch(/"msg":"stopped"/);
   });
 
   it('rejects an unknown command with help', async () => {

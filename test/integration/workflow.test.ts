@@ -162,12 +162,14 @@ describe('video workflow', () => {
     await storedWhen(id, (v) => v.userId === 'carol' && v.fileName === 'dog.mp4');
   });
 
-  it('a processing event before the registration does not take the video from its owner', async () => {
+  it('nobody can claim a video the processing service knows without an owner; its uploaded event names the owner', async () => {
     const id = uniqueId();
     await videos.sendEvent(ev.started(id));
-    const reg = await videos.register(id, 'dave');
-    expect(reg.created).toBe(true);
-    expect(reg.view).toMatchObject({ status: 'processing', userId: 'dave' });
+    await storedWhen(id, (v) => v.status === 'processing');
+    await expect(videos.register(id, 'mallory')).rejects.toBeInstanceOf(VideoOwnedByAnotherUserError);
+    await videos.sendEvent(ev.uploaded(id, 'dave', 'late.mp4'));
+    await storedWhen(id, (v) => v.userId === 'dave');
+    await expect(videos.register(id, 'dave')).resolves.toMatchObject({ created: false, view: { userId: 'dave' } });
   });
 });
 

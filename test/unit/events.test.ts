@@ -44,6 +44,10 @@ describe('the event contract', () => {
     ['progress above 100', { ...ev.progress('v', 1), data: { percent: 101 } }, /data.percent/],
     ['uploaded without userId', { ...ev.uploaded('v', 'u'), data: {} }, /data.userId/],
     ['failed without an error code', { ...ev.failed('v'), data: { error: { message: 'x' } } }, /data.error.code/],
+    ['a frame count beyond what Postgres stores', { ...valid, data: { imagesUrl: 's3://b/a.zip', frameCount: 2 ** 31 } }, /data.frameCount/],
+    ['a NUL character in a file name', { ...ev.uploaded('v', 'u'), data: { userId: 'u', fileName: 'a\u0000b' } }, /NUL/],
+    ['a NUL character in an error message', { ...ev.failed('v'), data: { error: { code: 'E', message: '\u0000' } } }, /NUL/],
+    ['a user id over 200 characters', { ...ev.uploaded('v', 'u'), data: { userId: 'u'.repeat(201) } }, /data.userId/],
   ])('rejects an event with %s, naming the field', (_name, value, pattern) => {
     expect(reasonFor(value)).toMatch(pattern);
   });

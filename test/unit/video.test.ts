@@ -4,12 +4,11 @@ import {
   applyEvent,
   canRead,
   canTransition,
-  isNewer,
   isTerminal,
   MAX_REMEMBERED_EVENT_IDS,
   newTracker,
   newVideo,
-  ownershipConflict,
+  registrationRefusal,
   toView,
   VIDEO_STATUSES,
   type TrackerState,
@@ -207,21 +206,21 @@ describe('properties', () => {
 });
 
 describe('ownership and reading', () => {
-  it('detects a registration by another owner', () => {
-    const v = { ...newVideo('v1', NOW), userId: 'alice' };
-    expect(ownershipConflict(v, 'alice')).toBe(false);
-    expect(ownershipConflict(v, 'bob')).toBe(true);
-    expect(ownershipConflict(newVideo('v1', NOW), 'bob')).toBe(false);
+  it('lets the first owner register, again and again, and nobody else', () => {
+    const owned = { ...newVideo('v1', NOW), userId: 'alice', version: 1 };
+    expect(registrationRefusal(owned, 'alice')).toBeNull();
+    expect(registrationRefusal(owned, 'bob')).toMatch(/another user/);
+    expect(registrationRefusal(newVideo('v1', NOW), 'bob')).toBeNull();
+  });
+  it('does not let anyone claim a video the processing service knows without an owner', () => {
+    const known = run([ev.started('v1')]).video;
+    expect(known.userId).toBeNull();
+    expect(registrationRefusal(known, 'mallory')).toMatch(/already known/);
   });
   it('lets owners and operators read', () => {
     expect(canRead({ userId: 'alice', operator: false }, { userId: 'alice' })).toBe(true);
     expect(canRead({ userId: 'bob', operator: false }, { userId: 'alice' })).toBe(false);
     expect(canRead({ userId: 'bob', operator: false }, { userId: null })).toBe(false);
     expect(canRead({ userId: 'ops', operator: true }, { userId: 'alice' })).toBe(true);
-  });
-  it('orders projections by version', () => {
-    expect(isNewer({ version: 2 }, null)).toBe(true);
-    expect(isNewer({ version: 2 }, { version: 1 })).toBe(true);
-    expect(isNewer({ version: 2 }, { version: 2 })).toBe(false);
   });
 });

@@ -2,7 +2,8 @@
  * Bearer JWT authentication (jose): HS256 with AUTH_JWT_SECRET, or RS256/ES256 keys from the
  * AUTH_JWKS_URL key set. `sub` is the user; a `roles` claim with `operator` reads every video.
  */
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import { LIMITS } from '../../domain/events.js';
 import type { Principal } from '../../domain/video.js';
 
 export interface AuthOptions {
@@ -16,6 +17,11 @@ export class AuthError extends Error {
   override name = 'AuthError';
 }
 
+/** The key set could not be fetched: not the caller's fault (a 503, not a 401). */
+export class AuthUnavailableError extends Error {
+  override name = 'AuthUnavailableError';
+}
+
 export type Authenticator = (token: string) => Promise<Principal>;
 
 export const OPERATOR_ROLE = 'operator';
@@ -27,6 +33,7 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
   const secret = options.secret ? new TextEncoder().encode(options.secret) : undefined;
   const jwks = options.jwksUrl ? createRemoteJWKSet(new URL(options.jwksUrl)) : undefined;
   const claims = {
+    requiredClaims: ['exp', 'sub'],
     ...(options.issuer ? { issuer: options.issuer } : {}),
     ...(options.audience ? { audience: options.audience } : {}),
   };
@@ -49,9 +56,13 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
       }
     } catch (err) {
       if (err instanceof AuthError) throw err;
-      throw new AuthError(`invalid token: ${(err as Error).message}`);
+      if (err instanceof errors.JWKSTimeout || !(err instanceof errors.JOSEError)) {
+        throw new AuthUnavailableError(`cannot fetch the signing keys: ${(err as Error).message}`);
+      }
+      throw new AuthError(`invalid token: ${err.message}`);
     }
     if (typeof payload.sub !== 'string' || payload.sub.length === 0) throw new AuthError('token has no subject');
+    if (payload.sub.length > LIMITS.userId) throw new AuthError(`token subject is longer than ${LIMITS.userId} characters`);
     const roles: unknown = payload.roles;
     const operator = Array.isArray(roles) ? roles.includes(OPERATOR_ROLE) : roles === OPERATOR_ROLE;
     return { userId: payload.sub, operator };

@@ -2,7 +2,7 @@
 import { OpenAPIHono, type Hook } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import { ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
-import { ConnectionException } from '@mikro-orm/core';
+import { isDatabaseUnavailable } from '../../db/errors.js';
 import { requestId } from 'hono/request-id';
 import type { Logger } from '../../logger.js';
 import { HttpProblem, problem } from './problem.js';
@@ -57,6 +57,6 @@ export function createApp(logger: Logger): AppOpenAPI {
 /** Which dependency an error says is down, if any: those are 503s, not 500s. */
 function dependencyDown(err: unknown): string | undefined {
   if (err instanceof ServiceError || err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return 'Temporal';
-  if (err instanceof ConnectionException) return 'Postgres';
+  if (isDatabaseUnavailable(err)) return 'Postgres';
   return undefined;
 }

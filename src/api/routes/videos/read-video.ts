@@ -4,7 +4,7 @@
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { findVideo } from '../../../db/videos.js';
-import { isTerminal, toView, type VideoView } from '../../../domain/video.js';
+import { isTerminal, toView, type VideoState, type VideoView } from '../../../domain/video.js';
 import type { VideoGateway } from '../../../temporal/videos.js';
 import { HttpProblem } from '../../lib/problem.js';
 
@@ -19,7 +19,15 @@ export async function readVideo(
   deps: { videos: VideoGateway; em: EntityManager; queryTimeoutMs: number },
   videoId: string,
 ): Promise<ReadResult | null> {
-  const stored = await findVideo(deps.em, videoId);
+  let stored: VideoState | null;
+  try {
+    stored = await findVideo(deps.em, videoId);
+  } catch (err) {
+    // Postgres is out: the workflow may still answer for a video in flight.
+    const live = await deps.videos.liveStatus(videoId, deps.queryTimeoutMs);
+    if (live.kind === 'live') return { view: live.view, source: 'workflow' };
+    throw err;
+  }
   if (stored && isTerminal(stored.status)) return { view: toView(stored), source: 'database' };
 
   const live = await deps.videos.liveStatus(videoId, deps.queryTimeoutMs);

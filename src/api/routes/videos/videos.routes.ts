@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { videoErrorSchema, videoIdSchema } from '../../../domain/events.js';
+import { registrationSchema, videoErrorSchema, videoIdSchema } from '../../../domain/events.js';
 import { VIDEO_STATUSES } from '../../../domain/video.js';
 import { problemResponse } from '../../lib/problem.js';
 
@@ -60,7 +60,7 @@ export const registerVideo = createRoute({
           schema: z
             .strictObject({
               videoId: videoIdSchema.optional().describe('1-128 characters of A-Za-z0-9._-; generated when absent'),
-              fileName: z.string().min(1).max(1024).optional(),
+              fileName: registrationSchema.shape.fileName,
             })
             .openapi('RegisterVideo'),
         },

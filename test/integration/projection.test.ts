@@ -1,0 +1,62 @@
+/** The Postgres projection: idempotent, never backwards, and how its errors are classified. */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { connectDatabase, type Orm } from '../../src/db/index.js';
+import { isDataRefused, isDatabaseUnavailable } from '../../src/db/errors.js';
+import { findHistory, findVideo, saveVideo } from '../../src/db/videos.js';
+import { applyEvent, newTracker, newVideo, type TrackerState } from '../../src/domain/video.js';
+import type { VideoEvent } from '../../src/domain/events.js';
+import { ev, uniqueId } from '../support/events.js';
+import { testConfig } from '../support/env.js';
+
+let orm: Orm;
+beforeAll(async () => {
+  orm = await connectDatabase(testConfig().DATABASE_URL);
+});
+afterAll(async () => {
+  await orm?.close(true);
+});
+
+const NOW = '2026-03-01T00:00:00.000Z';
+const steps = (videoId: string, events: VideoEvent[]) => {
+  const states: TrackerState[] = [];
+  const records = [];
+  let s = newTracker(newVideo(videoId, NOW));
+  for (const e of events) {
+    const r = applyEvent(s, e, NOW);
+    s = r.state;
+    states.push(s);
+    records.push(r.record);
+  }
+  return { states, records };
+};
+
+describe('saveVideo', () => {
+  it('never moves a video backwards: an older version is not written over a newer one', async () => {
+    const id = uniqueId();
+    const { states, records } = steps(id, [ev.uploaded(id, 'u'), ev.started(id), ev.completed(id)]);
+    expect(await saveVideo(orm.em.fork(), states[2]!.video, records)).toBe(true);
+    // A retried or late write of an earlier state (version 2, processing) arrives after.
+    expect(await saveVideo(orm.em.fork(), states[1]!.video, records.slice(0, 2))).toBe(false);
+    expect(await findVideo(orm.em.fork(), id)).toMatchObject({ status: 'completed', version: 3 });
+    // The same write again is harmless too.
+    expect(await saveVideo(orm.em.fork(), states[2]!.video, records)).toBe(false);
+    expect(await findHistory(orm.em.fork(), id)).toHaveLength(3);
+  });
+
+  it('classifies what Postgres refuses as refused, and a dead server as unavailable', async () => {
+    const id = uniqueId();
+    const video = { ...newVideo(id, NOW), frameCount: 2 ** 31, version: 1 };
+    const refused = await saveVideo(orm.em.fork(), video, []).catch((err: unknown) => err);
+    expect(isDataRefused(refused)).toBe(true);
+    expect(isDatabaseUnavailable(refused)).toBe(false);
+
+    const nowhere = await connectDatabase('postgres://postgres@127.0.0.1:1/vidproc');
+    try {
+      const down = await findVideo(nowhere.em.fork(), id).catch((err: unknown) => err);
+      expect(isDatabaseUnavailable(down)).toBe(true);
+      expect(isDataRefused(down)).toBe(false);
+    } finally {
+      await nowhere.close(true);
+    }
+  });
+});
