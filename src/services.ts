@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { createApi } from './api/app.js';
 import { createAuthenticator } from './api/lib/auth.js';
 import { createBridge } from './bridge/consumer.js';
-import type { Config } from './config/env.js';
+import { stallPolicyOf, type Config } from './config/env.js';
+import { createCommandPublisher } from './bridge/commands.js';
 import { connectDatabase } from './db/index.js';
 import type { Logger } from './logger.js';
 import { postgresCheck, temporalCheck, watchAmqp } from './readiness.js';
@@ -34,12 +35,16 @@ export async function startWorker(config: Config, address: string, logger: Logge
   const { connection } = await connectClient(temporalOf(config, address));
   await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE, logger);
   await connection.close();
+  const commands = await createCommandPublisher(config.AMQP_URL, config.AMQP_EXCHANGE, logger);
   const nativeConnection = await connectWorker(temporalOf(config, address));
   const worker = await createVideoWorker({
     connection: nativeConnection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     orm,
+    policy: stallPolicyOf(config),
+    commands,
+    alerts: { logger: logger.child({ component: 'alerts' }), webhookUrl: config.ALERT_WEBHOOK_URL },
     ...(config.WORKFLOW_BUNDLE_PATH ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } } : {}),
   });
   const running = worker.run();
@@ -58,6 +63,7 @@ export async function startWorker(config: Config, address: string, logger: Logge
       }
       await running.catch(() => undefined);
       await nativeConnection.close();
+      await commands.close();
       await orm.close();
     },
   };

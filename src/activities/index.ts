@@ -1,16 +1,26 @@
 /**
- * Activities: the only code that writes the projection. A thin factory over its dependencies,
- * so tests and the worker pass in the real ORM.
+ * Activities: the only code that writes the projection, sends alerts and publishes commands.
+ * A thin factory over its dependencies, so tests and the worker pass in the real ones.
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import { ValidationError } from '@mikro-orm/core';
-import { isDataRefused } from '../db/errors.js';
+import type { CommandPublisher } from '../bridge/commands.js';
 import type { Orm } from '../db/index.js';
+import { isDataRefused } from '../db/errors.js';
 import { findRecentEventIds, findVideo, saveVideo } from '../db/videos.js';
+import { reprocessCommand } from '../domain/events.js';
+import type { Alert, StallPolicy } from '../domain/stall.js';
 import type { HistoryRecord, VideoState } from '../domain/video.js';
+import type { Logger } from '../logger.js';
 
 export interface ActivityDeps {
   orm: Orm;
+  /** The stuck-video policy the workflows follow (from the worker's configuration). */
+  policy: StallPolicy;
+  /** Where reprocess commands go. */
+  commands: CommandPublisher;
+  /** Alerts are always logged here, and POSTed to the webhook when there is one. */
+  alerts: { logger: Logger; webhookUrl?: string | undefined };
 }
 
 export interface StoredVideo {
@@ -28,7 +38,9 @@ function permanent(err: unknown): never {
   throw err;
 }
 
-export function createActivities({ orm }: ActivityDeps) {
+const WEBHOOK_TIMEOUT_MS = 10_000;
+
+export function createActivities({ orm, policy, commands, alerts }: ActivityDeps) {
   return {
     /** The stored projection of a video (with the ids of its recent events), or null. */
     async loadVideo(videoId: string): Promise<StoredVideo | null> {
@@ -45,6 +57,38 @@ export function createActivities({ orm }: ActivityDeps) {
       } catch (err) {
         permanent(err);
       }
+    },
+
+    /** The stuck-video policy (read once per workflow run, so it is in the run's history). */
+    // eslint-disable-next-line @typescript-eslint/require-await
+    async stallPolicy(): Promise<StallPolicy> {
+      return policy;
+    },
+
+    /** Logs the alert and POSTs it to ALERT_WEBHOOK_URL; a failed POST is retried by Temporal. */
+    async sendAlert(alert: Alert): Promise<{ delivered: boolean }> {
+      alerts.logger.warn({ alert }, alert.text);
+      if (!alerts.webhookUrl) return { delivered: false };
+      const res = await fetch(alerts.webhookUrl, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(alert),
+        signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+      });
+      if (!res.ok) {
+        const message = `alert webhook answered ${res.status}`;
+        // A 4xx other than 408/429 will not get better by retrying the same request.
+        if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
+          throw ApplicationFailure.nonRetryable(message, 'AlertRefused');
+        }
+        throw new Error(message);
+      }
+      return { delivered: true };
+    },
+
+    /** Publishes `vidproc.command.video.reprocess` for the video (id stable per attempt). */
+    async requestReprocess(input: { videoId: string; attempt: number; reason: string }): Promise<void> {
+      await commands.publish(reprocessCommand(input.videoId, input.attempt, input.reason, new Date().toISOString()));
     },
   };
 }

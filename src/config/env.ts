@@ -3,6 +3,8 @@
  * message naming each variable that is wrong.
  */
 import { z } from 'zod';
+import { parseDuration } from '../domain/duration.js';
+import type { StallPolicy } from '../domain/stall.js';
 
 const optionalString = z
   .string()
@@ -17,6 +19,20 @@ const url = (protocols: RegExp, example: string) =>
       return false;
     }
   }, `must be a URL like ${example}`);
+
+/** A duration like `90s`, `15m`, `2h`, parsed to milliseconds. */
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      try {
+        return parseDuration(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    });
 
 export const envSchema = z.object({
   DATABASE_URL: url(/^postgres(ql)?:$/, 'postgres://user@host:5432/db').default(
@@ -43,6 +59,11 @@ export const envSchema = z.object({
   AUTH_JWKS_URL: optionalString.refine((v) => v === undefined || /^https?:\/\//.test(v), 'must be an http(s) URL'),
   AUTH_ISSUER: optionalString,
   AUTH_AUDIENCE: optionalString,
+  STUCK_UPLOADED_AFTER: duration('15m'),
+  STUCK_PROCESSING_AFTER: duration('30m'),
+  ALERT_REPEAT_AFTER: duration('1h'),
+  MAX_REPROCESS: z.coerce.number().int().min(0).max(100).default(2),
+  ALERT_WEBHOOK_URL: optionalString.refine((v) => v === undefined || /^https?:\/\//.test(v), 'must be an http(s) URL'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -66,3 +87,13 @@ export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
 
 export const deadLetterExchange = (config: Pick<Config, 'AMQP_EXCHANGE'>) => `${config.AMQP_EXCHANGE}.dlx`;
 export const deadLetterQueue = (config: Pick<Config, 'AMQP_QUEUE'>) => `${config.AMQP_QUEUE}.dlq`;
+
+/** The stuck-video policy the worker's workflows follow. */
+export function stallPolicyOf(config: Config): StallPolicy {
+  return {
+    uploadedAfterMs: config.STUCK_UPLOADED_AFTER,
+    processingAfterMs: config.STUCK_PROCESSING_AFTER,
+    repeatAfterMs: config.ALERT_REPEAT_AFTER,
+    maxReprocess: config.MAX_REPROCESS,
+  };
+}

@@ -20,6 +20,12 @@ const VideoSchema = defineEntity({
     createdAt: p.datetime(),
     updatedAt: p.datetime(),
     completedAt: p.datetime().nullable(),
+    stalled: p.boolean().default(false),
+    stalledSince: p.datetime().nullable(),
+    deadline: p.datetime().nullable(),
+    lastEventAt: p.datetime().nullable(),
+    reprocessAttempts: p.integer().default(0),
+    lastAlertAt: p.datetime().nullable(),
     /** History records applied so far; an upsert never replaces a row with a higher version. */
     version: p.integer(),
   },

@@ -7,6 +7,7 @@ import { MAX_REMEMBERED_EVENT_IDS, type HistoryRecord, type VideoState } from '.
 import { Video, VideoEventRecord } from './entities.js';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
+const date = (s: string | null) => (s ? new Date(s) : null);
 
 export function toState(row: Video): VideoState {
   return {
@@ -21,6 +22,12 @@ export function toState(row: Video): VideoState {
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     completedAt: iso(row.completedAt),
+    stalled: row.stalled,
+    stalledSince: iso(row.stalledSince),
+    deadline: iso(row.deadline),
+    lastEventAt: iso(row.lastEventAt),
+    reprocessAttempts: row.reprocessAttempts,
+    lastAlertAt: iso(row.lastAlertAt),
     version: row.version,
   };
 }
@@ -90,7 +97,13 @@ export async function saveVideo(em: EntityManager, video: VideoState, records: H
         error: video.error,
         createdAt: new Date(video.createdAt),
         updatedAt: new Date(video.updatedAt),
-        completedAt: video.completedAt ? new Date(video.completedAt) : null,
+        completedAt: date(video.completedAt),
+        stalled: video.stalled,
+        stalledSince: date(video.stalledSince),
+        deadline: date(video.deadline),
+        lastEventAt: date(video.lastEventAt),
+        reprocessAttempts: video.reprocessAttempts,
+        lastAlertAt: date(video.lastAlertAt),
         version: video.version,
       })
       .onConflict('videoId')

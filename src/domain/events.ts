@@ -43,6 +43,36 @@ export const EVENT_TYPES = {
 
 export type VideoEventType = (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES];
 
+/** Commands vidproc publishes to the same exchange, for the processing service. */
+export const COMMAND_TYPES = {
+  reprocess: 'vidproc.command.video.reprocess',
+} as const;
+
+export interface ReprocessCommand {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  type: typeof COMMAND_TYPES.reprocess;
+  subject: string;
+  time: string;
+  datacontenttype: 'application/json';
+  data: { attempt: number; reason: string };
+}
+
+/** Asks for a video to be processed again; the id is stable per attempt, so consumers can dedupe. */
+export function reprocessCommand(videoId: string, attempt: number, reason: string, now: string): ReprocessCommand {
+  return {
+    specversion: '1.0',
+    id: `${videoId}:reprocess:${attempt}`,
+    source: 'vidproc',
+    type: COMMAND_TYPES.reprocess,
+    subject: videoId,
+    time: now,
+    datacontenttype: 'application/json',
+    data: { attempt, reason },
+  };
+}
+
 /** Routing-key pattern that binds the tracker's queue to every video event. */
 export const VIDEO_EVENT_BINDING = 'vidproc.video.#';
 

@@ -23,12 +23,23 @@ export interface VideoView {
   createdAt: string;
   updatedAt: string;
   completedAt: string | null;
+  /** Past its stage's deadline with no news (see stall.ts). */
+  stalled: boolean;
+  stalledSince: string | null;
 }
 
 /** Everything the tracker knows about one video. */
 export interface VideoState extends VideoView {
   fileName: string | null;
   frameCount: number | null;
+  /** When the current stage overruns (null once terminal). */
+  deadline: string | null;
+  /** When the last event was applied. */
+  lastEventAt: string | null;
+  /** Reprocess commands sent so far (self-repair and operator retries). */
+  reprocessAttempts: number;
+  /** When the last stalled alert (first or repeat) went out. */
+  lastAlertAt: string | null;
   /** Number of history records so far; the durable projection never accepts a lower one. */
   version: number;
 }
@@ -85,6 +96,12 @@ export function newVideo(videoId: string, now: string): VideoState {
     createdAt: now,
     updatedAt: now,
     completedAt: null,
+    stalled: false,
+    stalledSince: null,
+    deadline: null,
+    lastEventAt: null,
+    reprocessAttempts: 0,
+    lastAlertAt: null,
     version: 0,
   };
 }
@@ -94,8 +111,8 @@ export function newTracker(video: VideoState): TrackerState {
 }
 
 export function toView(video: VideoState): VideoView {
-  const { videoId, userId, status, progress, imagesUrl, error, createdAt, updatedAt, completedAt } = video;
-  return { videoId, userId, status, progress, imagesUrl, error, createdAt, updatedAt, completedAt };
+  const { videoId, userId, status, progress, imagesUrl, error, createdAt, updatedAt, completedAt, stalled, stalledSince } = video;
+  return { videoId, userId, status, progress, imagesUrl, error, createdAt, updatedAt, completedAt, stalled, stalledSince };
 }
 
 /** What applying one event did. `kind` tells the caller how urgently to persist it. */
@@ -105,6 +122,9 @@ export interface Outcome {
   /** 'status' and 'metadata' changes are persisted at once; 'progress' and 'none' may be batched. */
   kind: 'status' | 'metadata' | 'progress' | 'none';
 }
+
+/** A finished video has no deadline and is not stalled. */
+const FINISHED = { deadline: null, stalled: false } as const;
 
 const ignored = (reason: string): Outcome => ({ applied: false, reason, kind: 'none' });
 
@@ -168,6 +188,7 @@ function decide(video: VideoState, event: VideoEvent): { outcome: Outcome; patch
           imagesUrl: event.data.imagesUrl,
           frameCount: event.data.frameCount ?? null,
           completedAt: event.time,
+          ...FINISHED,
         },
       };
     }
@@ -177,7 +198,7 @@ function decide(video: VideoState, event: VideoEvent): { outcome: Outcome; patch
       }
       return {
         outcome: { applied: true, reason: `processing failed: ${event.data.error.code}`, kind: 'status' },
-        patch: { status: 'failed', error: event.data.error, completedAt: event.time },
+        patch: { status: 'failed', error: event.data.error, completedAt: event.time, ...FINISHED },
       };
     }
   }
@@ -218,6 +239,32 @@ export function applyEvent(state: TrackerState, event: VideoEvent, now: string):
     data: event.data,
   };
   return { state: { video, seenEventIds }, outcome, record };
+}
+
+/** Something the tracker did itself (a stall, a timeout, an operator's action), as a history line. */
+export interface Note {
+  eventId: string;
+  type: string;
+  source: string;
+  reason: string;
+  data: unknown;
+}
+
+/** Adds a note to the history (its own version), with the video as it is after the note. */
+export function appendNote(state: TrackerState, video: VideoState, note: Note, now: string): { state: TrackerState; record: HistoryRecord } {
+  const version = Math.max(state.video.version, video.version) + 1;
+  const record: HistoryRecord = {
+    seq: version,
+    eventId: note.eventId,
+    type: note.type,
+    source: note.source,
+    eventTime: now,
+    receivedAt: now,
+    applied: true,
+    reason: note.reason,
+    data: note.data,
+  };
+  return { state: { ...state, video: { ...video, version } }, record };
 }
 
 function remember(ids: string[], id: string): string[] {

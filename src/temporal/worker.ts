@@ -19,12 +19,12 @@ export interface VideoWorkerOptions extends ActivityDeps {
 }
 
 export async function createVideoWorker(options: VideoWorkerOptions): Promise<Worker> {
-  const { connection, namespace, taskQueue, orm } = options;
+  const { connection, namespace, taskQueue, orm, policy, commands, alerts } = options;
   return Worker.create({
     connection,
     namespace,
     taskQueue,
-    activities: createActivities({ orm }),
+    activities: createActivities({ orm, policy, commands, alerts }),
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: options.workflowsPath ?? workflowsPath }),

@@ -5,6 +5,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { VideoEventInput } from '../domain/events.js';
+import type { WatchAction } from '../domain/stall.js';
 import type { TrackerState, HistoryRecord, VideoView } from '../domain/video.js';
 
 export const workflowIdFor = (videoId: string) => `video-${videoId}`;
@@ -29,14 +30,21 @@ export const registerUpdate = defineUpdate<RegisterResult, [RegisterInput]>('reg
 
 export const VIDEO_OWNED_BY_ANOTHER_USER = 'VideoOwnedByAnotherUser';
 
+/** Operator actions (Temporal updates with validators); `by` is who did it, kept in the history. */
+export const retryUpdate = defineUpdate<VideoView, [{ by: string }]>('retry');
+export const failUpdate = defineUpdate<VideoView, [{ by: string; reason: string }]>('fail');
+export const extendUpdate = defineUpdate<VideoView, [{ by: string; duration: string }]>('extend');
+export const OPERATOR_ACTION_REFUSED = 'OperatorActionRefused';
+
 export const VideoStatusKey = defineSearchAttributeKey('VideoStatus', SearchAttributeType.KEYWORD);
 export const VideoUserIdKey = defineSearchAttributeKey('VideoUserId', SearchAttributeType.KEYWORD);
-export const videoSearchAttributes = [VideoStatusKey, VideoUserIdKey];
+export const VideoStalledKey = defineSearchAttributeKey('VideoStalled', SearchAttributeType.BOOL);
+export const videoSearchAttributes = [VideoStatusKey, VideoUserIdKey, VideoStalledKey];
 
 export interface VideoWorkflowInput {
   videoId: string;
   /** State carried over a continue-as-new. */
-  carried?: { tracker: TrackerState; unsaved: HistoryRecord[] };
+  carried?: { tracker: TrackerState; unsaved: HistoryRecord[]; outbox?: WatchAction[] };
   /** How long to stay open once terminal (defaults to TERMINAL_LINGER_MS). */
   lingerMs?: number;
   /** Continue-as-new after this many history events (defaults to CONTINUE_AS_NEW_AFTER_EVENTS). */

@@ -1,14 +1,18 @@
 /**
  * One long-lived workflow per video. Its state is the video's status: events arrive as signals,
  * go through the domain's status machine, and every change is projected to Postgres by an
- * activity. Deterministic: no I/O, no Node built-ins, time only from the SDK.
+ * activity. Timers watch for a stage that overruns (see src/domain/stall.ts): alerts, reprocess
+ * commands and the final timeout go out through activities. Deterministic: no I/O, no Node
+ * built-ins, time only from the SDK.
  */
 import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
+  currentUpdateInfo,
   log,
+  proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
@@ -16,6 +20,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { VideoActivities } from '../activities/index.js';
+import { parseDuration } from '../domain/duration.js';
 import {
   describeIssues,
   parseVideoEvent,
@@ -25,6 +30,19 @@ import {
   type VideoEventInput,
 } from '../domain/events.js';
 import {
+  afterEvent,
+  applyOperatorAction,
+  describeWatch,
+  nextWakeup,
+  onWakeup,
+  refuseOperatorAction,
+  type OperatorAction,
+  type StallPolicy,
+  type WatchAction,
+  type WatchResult,
+} from '../domain/stall.js';
+import {
+  appendNote,
   applyEvent,
   CONTINUE_AS_NEW_AFTER_EVENTS,
   describe,
@@ -41,9 +59,14 @@ import {
 } from '../domain/video.js';
 import {
   eventSignal,
+  extendUpdate,
+  failUpdate,
   getStatusQuery,
+  OPERATOR_ACTION_REFUSED,
   registerUpdate,
+  retryUpdate,
   VIDEO_OWNED_BY_ANOTHER_USER,
+  VideoStalledKey,
   VideoStatusKey,
   VideoUserIdKey,
   type RegisterInput,
@@ -53,7 +76,7 @@ import {
 
 // Local activities: short Postgres calls run by the same worker, with no extra round trips to
 // the Temporal server per call (the pipeline's hot path). Retried with backoff by the worker.
-const { loadVideo } = proxyLocalActivities<VideoActivities>({
+const { loadVideo, stallPolicy } = proxyLocalActivities<VideoActivities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
 });
@@ -66,6 +89,14 @@ const { recordVideo } = proxyLocalActivities<VideoActivities>({
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
 });
 
+// Alerts and commands: regular activities (visible in the Web UI), retried with backoff for
+// up to an hour (a webhook or broker outage), then given up with an error in the log.
+const { sendAlert, requestReprocess } = proxyActivities<VideoActivities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '1h',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m' },
+});
+
 const nowIso = () => new Date().toISOString();
 
 export async function videoWorkflow(input: VideoWorkflowInput): Promise<VideoView> {
@@ -74,43 +105,79 @@ export async function videoWorkflow(input: VideoWorkflowInput): Promise<VideoVie
   const maxHistory = input.continueAsNewAfterEvents ?? CONTINUE_AS_NEW_AFTER_EVENTS;
 
   let tracker: TrackerState | undefined = input.carried?.tracker;
+  // Assigned once loaded; handlers registered before that read it, so it cannot be a const.
+  // eslint-disable-next-line prefer-const
+  let policy: StallPolicy | undefined;
   /** Signals received, not yet applied (they wait while the stored state loads). */
   const inbox: VideoEventInput[] = [];
   /** History records not yet in Postgres, and whether one of them must be written now. */
   let unsaved: HistoryRecord[] = input.carried?.unsaved ?? [];
+  /** Records being written right now (carried over a continue-as-new with the unsaved ones). */
+  let writing: HistoryRecord[] = [];
   let urgent = unsaved.length > 0;
+  /** Alerts and reprocess commands to carry out, in order, and the one in progress. */
+  const outbox: WatchAction[] = [...(input.carried?.outbox ?? [])];
+  let sending: WatchAction | undefined;
   /** Set while closing: write at once instead of batching progress. */
   let closing = false;
   let lastFlushAt = 0;
-  let published = { status: '', userId: '' };
+  let published = { status: '', userId: '', stalled: false };
 
   const current = (): TrackerState => {
     if (!tracker) throw new Error('video state is not loaded yet');
     return tracker;
   };
-
-  /** Applies one validated event; returns whether it changed anything. */
-  const apply = (event: VideoEvent): boolean => {
-    const result = applyEvent(current(), event, nowIso());
-    tracker = result.state;
-    unsaved.push(result.record);
-    if (result.outcome.kind === 'status' || result.outcome.kind === 'metadata') urgent = true;
-    if (result.outcome.applied) publish();
-    else log.info('event ignored', { videoId, eventId: event.id, type: event.type, reason: result.outcome.reason });
-    return result.outcome.applied;
+  const ready = () => tracker !== undefined && policy !== undefined;
+  const currentPolicy = (): StallPolicy => {
+    if (!policy) throw new Error('stall policy is not loaded yet');
+    return policy;
   };
+  /** Everything is in Postgres and every alert and command went out. */
+  const settled = () => unsaved.length === 0 && writing.length === 0 && outbox.length === 0 && !sending;
 
   /** Search attributes and the Web UI's current details follow the state. */
   const publish = () => {
     const { video } = current();
-    setCurrentDetails(describe(video));
-    const next = { status: video.status, userId: video.userId ?? '' };
-    if (next.status === published.status && next.userId === published.userId) return;
+    setCurrentDetails(describe(video) + describeWatch(video));
+    const next = { status: video.status, userId: video.userId ?? '', stalled: video.stalled };
+    if (next.status === published.status && next.userId === published.userId && next.stalled === published.stalled) return;
     upsertSearchAttributes([
       { key: VideoStatusKey, value: video.status },
+      { key: VideoStalledKey, value: video.stalled },
       ...(video.userId ? [{ key: VideoUserIdKey, value: video.userId }] : []),
     ]);
     published = next;
+  };
+
+  /** Takes in what the watch decided: the new state, history notes, alerts and commands. */
+  const watch = (result: WatchResult, now: string) => {
+    let state: TrackerState = { ...current(), video: { ...result.video, version: current().video.version } };
+    for (const note of result.notes) {
+      const eventId = `vidproc:${note.type}:${state.video.version + 1}`;
+      const appended = appendNote(state, state.video, { eventId, source: 'vidproc', ...note }, now);
+      state = appended.state;
+      unsaved.push(appended.record);
+      urgent = true;
+    }
+    tracker = state;
+    outbox.push(...result.actions);
+  };
+
+  /** Applies one validated event; returns whether it changed anything. */
+  const apply = (event: VideoEvent): boolean => {
+    const now = nowIso();
+    const before = current().video;
+    const result = applyEvent(current(), event, now);
+    tracker = result.state;
+    unsaved.push(result.record);
+    if (result.outcome.kind === 'status' || result.outcome.kind === 'metadata') urgent = true;
+    if (result.outcome.applied) {
+      watch(afterEvent(before, current().video, now, currentPolicy()), now);
+      publish();
+    } else {
+      log.info('event ignored', { videoId, eventId: event.id, type: event.type, reason: result.outcome.reason });
+    }
+    return result.outcome.applied;
   };
 
   const drainInbox = () => {
@@ -127,6 +194,36 @@ export async function videoWorkflow(input: VideoWorkflowInput): Promise<VideoVie
     }
   };
 
+  /** An operator's action, recorded in the history with who did it. */
+  const operate = (action: OperatorAction, by: string): VideoView => {
+    drainInbox();
+    const refusal = refuseOperatorAction(current().video, action);
+    if (refusal) throw ApplicationFailure.nonRetryable(refusal, OPERATOR_ACTION_REFUSED);
+    const now = nowIso();
+    const result = applyOperatorAction(current().video, action, now, currentPolicy());
+    const eventId = `operator:${currentUpdateInfo()?.id ?? now}`;
+    const appended = appendNote(current(), result.video, { eventId, type: `vidproc.operator.${action.type}`, source: `operator:${by}`, reason: result.reason, data: action }, now);
+    tracker = appended.state;
+    unsaved.push(appended.record);
+    urgent = true;
+    outbox.push(...result.actions);
+    publish();
+    return toView(current().video);
+  };
+
+  /** Refuses an operator action in the validator, so a refused one leaves no trace in history. */
+  const validateOperator = (by: unknown, action: () => OperatorAction) => {
+    if (typeof by !== 'string' || by.trim() === '') throw ApplicationFailure.nonRetryable('say who you are (by)', OPERATOR_ACTION_REFUSED);
+    let parsed: OperatorAction;
+    try {
+      parsed = action();
+    } catch (err) {
+      throw ApplicationFailure.nonRetryable((err as Error).message, OPERATOR_ACTION_REFUSED);
+    }
+    const refusal = tracker && refuseOperatorAction(tracker.video, parsed);
+    if (refusal) throw ApplicationFailure.nonRetryable(refusal, OPERATOR_ACTION_REFUSED);
+  };
+
   setHandler(eventSignal, (event) => {
     inbox.push(event);
   });
@@ -136,7 +233,7 @@ export async function videoWorkflow(input: VideoWorkflowInput): Promise<VideoVie
   setHandler(
     registerUpdate,
     async (input: RegisterInput): Promise<RegisterResult> => {
-      await condition(() => tracker !== undefined);
+      await condition(ready);
       drainInbox();
       const before = current().video;
       const refusal = registrationRefusal(before, input.userId);
@@ -154,9 +251,30 @@ export async function videoWorkflow(input: VideoWorkflowInput): Promise<VideoVie
     },
   );
 
-  /** Records being written right now (carried over a continue-as-new with the unsaved ones). */
-  let writing: HistoryRecord[] = [];
-  const written = () => unsaved.length === 0 && writing.length === 0;
+  setHandler(
+    retryUpdate,
+    async ({ by }) => {
+      await condition(ready);
+      return operate({ type: 'retry' }, by);
+    },
+    { validator: ({ by }) => validateOperator(by, () => ({ type: 'retry' })) },
+  );
+  setHandler(
+    failUpdate,
+    async ({ by, reason }) => {
+      await condition(ready);
+      return operate({ type: 'fail', reason }, by);
+    },
+    { validator: ({ by, reason }) => validateOperator(by, () => ({ type: 'fail', reason: String(reason ?? '') })) },
+  );
+  setHandler(
+    extendUpdate,
+    async ({ by, duration }) => {
+      await condition(ready);
+      return operate({ type: 'extend', durationMs: parseDuration(duration) }, by);
+    },
+    { validator: ({ by, duration }) => validateOperator(by, () => ({ type: 'extend', durationMs: parseDuration(String(duration)) })) },
+  );
 
   /** Writes one batch; a batch Postgres refuses is logged and the row is written without it. */
   const write = async (records: HistoryRecord[]) => {
@@ -195,16 +313,37 @@ export async function videoWorkflow(input: VideoWorkflowInput): Promise<VideoVie
     }
   };
 
-  /** Continue-as-new without waiting for a write in flight: it is carried and re-written (idempotent). */
+  /** Carries out alerts and reprocess commands, one at a time, in order. */
+  const sendLoop = async (): Promise<never> => {
+    for (;;) {
+      await condition(() => outbox.length > 0);
+      const action = outbox.shift()!;
+      sending = action;
+      try {
+        if (action.type === 'alert') await sendAlert(action.alert);
+        else await requestReprocess({ videoId, attempt: action.attempt, reason: action.reason });
+      } catch (err) {
+        log.error('gave up on an alert or command', { videoId, action: action.type, error: String(err) });
+      }
+      sending = undefined;
+    }
+  };
+
+  /** Continue-as-new without waiting for work in flight: it is carried and done again (idempotently). */
   const carryOver = async () => {
     await condition(allHandlersFinished);
     drainInbox();
     return continueAsNew<typeof videoWorkflow>({
       ...input,
-      carried: { tracker: current(), unsaved: [...writing, ...unsaved] },
+      carried: {
+        tracker: current(),
+        unsaved: [...writing, ...unsaved],
+        outbox: [...(sending ? [sending] : []), ...outbox],
+      },
     });
   };
 
+  policy = await stallPolicy();
   if (!tracker) {
     // A new run: start from the stored projection, if any (a workflow closed after its video
     // finished, then reopened by a late event, must not reopen the video).
@@ -215,6 +354,7 @@ export async function videoWorkflow(input: VideoWorkflowInput): Promise<VideoVie
   }
   publish();
   void flushLoop();
+  void sendLoop();
 
   const overgrown = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= maxHistory;
   /** When a finished video's workflow closes (late events do not push it back). */
@@ -223,18 +363,26 @@ export async function videoWorkflow(input: VideoWorkflowInput): Promise<VideoVie
     drainInbox();
     if (overgrown()) return carryOver();
     if (!isTerminal(current().video.status)) {
-      await condition(() => inbox.length > 0 || overgrown());
+      const wakeAt = nextWakeup(current().video, currentPolicy());
+      const woken = () => inbox.length > 0 || overgrown();
+      if (wakeAt === null) {
+        await condition(woken);
+      } else if (!(await condition(woken, Math.max(1, wakeAt - Date.now())))) {
+        const now = nowIso();
+        watch(onWakeup(current().video, now, currentPolicy()), now);
+        publish();
+      }
       continue;
     }
     closeAt ??= Date.now() + lingerMs;
     const remaining = closeAt - Date.now();
     if (remaining > 0 && (await condition(() => inbox.length > 0 || overgrown(), remaining))) continue;
-    // Close once everything is in Postgres, so the projection is final.
+    // Close once everything is in Postgres and every alert went out, so the projection is final.
     closing = true;
-    await condition(() => written() || inbox.length > 0 || overgrown());
+    await condition(() => settled() || inbox.length > 0 || overgrown());
     closing = false;
-    if (!written() || inbox.length > 0 || overgrown()) continue;
+    if (!settled() || inbox.length > 0 || overgrown()) continue;
     await condition(allHandlersFinished);
-    if (written() && inbox.length === 0) return toView(current().video);
+    if (settled() && inbox.length === 0) return toView(current().video);
   }
 }

@@ -121,9 +121,9 @@ describe('video workflow', () => {
       await h.connection.workflowService.describeNamespace({ namespace });
       return true;
     });
-    expect(await ensureSearchAttributes(h.connection, namespace, testLogger)).toEqual(['VideoStatus', 'VideoUserId']);
+    expect(await ensureSearchAttributes(h.connection, namespace, testLogger)).toEqual(['VideoStatus', 'VideoUserId', 'VideoStalled']);
     const { customAttributes } = await h.connection.operatorService.listSearchAttributes({ namespace });
-    expect(Object.keys(customAttributes ?? {})).toEqual(expect.arrayContaining(['VideoStatus', 'VideoUserId']));
+    expect(Object.keys(customAttributes ?? {})).toEqual(expect.arrayContaining(['VideoStatus', 'VideoUserId', 'VideoStalled']));
     expect(await ensureSearchAttributes(h.connection, namespace, testLogger)).toEqual([]);
   });
 

@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Worker } from '@temporalio/worker';
 import { connectDatabase, type Orm } from '../../src/db/index.js';
-import { loadConfig, type Config } from '../../src/config/env.js';
+import { loadConfig, stallPolicyOf, type Config } from '../../src/config/env.js';
+import { createCommandPublisher } from '../../src/bridge/commands.js';
 import { connectClient, connectWorker } from '../../src/temporal/connection.js';
 import { createVideoWorker } from '../../src/temporal/worker.js';
 import { createLogger } from '../../src/logger.js';
@@ -42,11 +43,15 @@ export async function startHarness(config: Config = testConfig()): Promise<Tempo
   const orm = await connectDatabase(config.DATABASE_URL);
   const { connection, client } = await connectClient({ ...config, address });
   const workerConnection = await connectWorker({ ...config, address });
+  const commands = await createCommandPublisher(config.AMQP_URL, config.AMQP_EXCHANGE, testLogger);
   const worker = await createVideoWorker({
     connection: workerConnection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     orm,
+    policy: stallPolicyOf(config),
+    commands,
+    alerts: { logger: testLogger, webhookUrl: config.ALERT_WEBHOOK_URL },
     workflowBundle: { codePath: process.env.VIDPROC_TEST_WORKFLOW_BUNDLE! },
   });
   const running = worker.run();
@@ -60,6 +65,7 @@ export async function startHarness(config: Config = testConfig()): Promise<Tempo
       worker.shutdown();
       await running;
       await workerConnection.close();
+      await commands.close();
       await connection.close();
       await orm.close(true);
     },

@@ -14,6 +14,8 @@ export const videoViewSchema = z
     createdAt: z.string().openapi({ format: 'date-time' }),
     updatedAt: z.string().openapi({ format: 'date-time' }),
     completedAt: z.string().nullable().openapi({ format: 'date-time' }),
+    stalled: z.boolean().openapi({ description: 'Past its stage deadline with no news from the processing service' }),
+    stalledSince: z.string().nullable().openapi({ format: 'date-time' }),
   })
   .openapi('Video');
 
