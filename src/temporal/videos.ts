@@ -14,8 +14,12 @@ import type { VideoEvent, VideoEventInput } from '../domain/events.js';
 import type { VideoView } from '../domain/video.js';
 import {
   eventSignal,
+  extendUpdate,
+  failUpdate,
   getStatusQuery,
+  OPERATOR_ACTION_REFUSED,
   registerUpdate,
+  retryUpdate,
   VIDEO_OWNED_BY_ANOTHER_USER,
   workflowIdFor,
   type RegisterResult,
@@ -26,6 +30,28 @@ import type { videoWorkflow } from '../workflows/video.js';
 export class VideoOwnedByAnotherUserError extends Error {
   override name = 'VideoOwnedByAnotherUserError';
 }
+
+/** An operator action the workflow refused (its validator says why). */
+export class OperatorActionRefusedError extends Error {
+  override name = 'OperatorActionRefusedError';
+}
+
+/** Unwraps an update failure: the workflow's own refusal, as `refusal`; anything else as is. */
+function refusalOf(err: unknown, type: string): string | undefined {
+  return err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === type
+    ? err.cause.message
+    : undefined;
+}
+
+export interface StalledVideo {
+  videoId: string;
+  view: VideoView | undefined;
+}
+
+export type OperatorRequest =
+  | { type: 'retry'; by: string }
+  | { type: 'fail'; by: string; reason: string }
+  | { type: 'extend'; by: string; duration: string };
 
 export type LiveStatus =
   | { kind: 'live'; view: VideoView }
@@ -76,15 +102,40 @@ export function createVideoGateway(client: Client, { taskQueue, workflowDefaults
           }),
         );
       } catch (err) {
-        if (
-          err instanceof WorkflowUpdateFailedError &&
-          err.cause instanceof ApplicationFailure &&
-          err.cause.type === VIDEO_OWNED_BY_ANOTHER_USER
-        ) {
-          throw new VideoOwnedByAnotherUserError(err.cause.message);
+        const refusal = refusalOf(err, VIDEO_OWNED_BY_ANOTHER_USER);
+        throw refusal ? new VideoOwnedByAnotherUserError(refusal) : err;
+      }
+    },
+
+    /** An operator action on a running video's workflow; refused ones throw OperatorActionRefusedError. */
+    async operate(videoId: string, action: OperatorRequest): Promise<VideoView> {
+      const handle = client.workflow.getHandle(workflowIdFor(videoId));
+      try {
+        switch (action.type) {
+          case 'retry':
+            return await handle.executeUpdate(retryUpdate, { args: [{ by: action.by }] });
+          case 'fail':
+            return await handle.executeUpdate(failUpdate, { args: [{ by: action.by, reason: action.reason }] });
+          case 'extend':
+            return await handle.executeUpdate(extendUpdate, { args: [{ by: action.by, duration: action.duration }] });
         }
+      } catch (err) {
+        const refusal = refusalOf(err, OPERATOR_ACTION_REFUSED);
+        if (refusal) throw new OperatorActionRefusedError(refusal);
+        if (err instanceof WorkflowNotFoundError) throw new OperatorActionRefusedError(`no running workflow for video ${videoId}`);
         throw err;
       }
+    },
+
+    /** Stalled videos, from Temporal visibility (VideoStalled = true), with their live views. */
+    async listStalled(): Promise<StalledVideo[]> {
+      const found: StalledVideo[] = [];
+      for await (const execution of client.workflow.list({ query: 'VideoStalled = true AND ExecutionStatus = "Running"' })) {
+        const videoId = execution.workflowId.replace(/^video-/, '');
+        const live = await this.liveStatus(videoId, 5_000);
+        found.push({ videoId, view: live.kind === 'live' ? live.view : undefined });
+      }
+      return found;
     },
 
     /** The live view from the workflow, if it is open and answers before the deadline. */

@@ -73,7 +73,7 @@ export async function startHarness(config: Config = testConfig()): Promise<Tempo
 }
 
 /** Polls until `check` returns a value (not undefined) or the time runs out. */
-export async function eventually<T>(check: () => Promise<T | undefined>, { timeoutMs = 15_000, everyMs = 100 } = {}): Promise<T> {
+export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, { timeoutMs = 15_000, everyMs = 100 } = {}): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
