@@ -4,15 +4,22 @@
  *   api      the HTTP API              worker   the Temporal worker
  *   bridge   RabbitMQ -> Temporal      migrate  create the database if missing, apply migrations
  *   token    mint a HS256 bearer token from AUTH_JWT_SECRET (development, tests)
+ * and the operator's tools:
+ *   videos stuck | video retry|fail|extend <id> | dlq list|replay
  */
 import { randomBytes } from 'node:crypto';
+import { userInfo } from 'node:os';
 import { Command } from 'commander';
 import { signDevToken, OPERATOR_ROLE } from './api/lib/auth.js';
 import { ConfigError, DEFAULT_TEMPORAL_ADDRESS, loadConfig, type Config } from './config/env.js';
 import { migrateDatabase } from './db/index.js';
 import { createLogger, type Logger } from './logger.js';
 import { startApi, startBridge, startWorker, type Fatal, type Running } from './services.js';
+import { listDeadLetters, replayDeadLetters } from './bridge/dead-letters.js';
+import type { VideoView } from './domain/video.js';
+import { connectClient } from './temporal/connection.js';
 import { startDevServer } from './temporal/dev-server.js';
+import { createVideoGateway, OperatorActionRefusedError, type VideoGateway } from './temporal/videos.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
 
 /**
@@ -160,6 +167,123 @@ program
     });
   });
 
+/** Who is acting, for the video's history: --by, else VIDPROC_OPERATOR, else the OS user. */
+const operatorName = (by?: string) => by ?? process.env.VIDPROC_OPERATOR ?? userInfo().username;
+
+/** A refusal or a usage problem: said plainly on stderr, exit 1. */
+class CliError extends Error {
+  override name = 'CliError';
+}
+
+async function withGateway<T>(use: (videos: VideoGateway) => Promise<T>): Promise<T> {
+  const cfg = config();
+  const { connection, client } = await connectClient({ ...cfg, address: cfg.TEMPORAL_ADDRESS ?? DEFAULT_TEMPORAL_ADDRESS });
+  try {
+    return await use(createVideoGateway(client, { taskQueue: cfg.TEMPORAL_TASK_QUEUE }));
+  } catch (err) {
+    if (err instanceof OperatorActionRefusedError) throw new CliError(err.message);
+    throw err;
+  } finally {
+    await connection.close();
+  }
+}
+
+const print = (json: boolean | undefined, value: unknown, text: () => string) =>
+  process.stdout.write(`${json ? JSON.stringify(value, null, 2) : text()}\n`);
+
+const table = (rows: string[][]) => {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+};
+
+program
+  .command('videos')
+  .description('lists of videos')
+  .command('stuck')
+  .description('stalled videos (Temporal visibility: VideoStalled = true)')
+  .option('--json', 'print JSON')
+  .action((opts: { json?: boolean }) =>
+    withGateway(async (videos) => {
+      const stalled = await videos.listStalled();
+      print(opts.json, stalled, () =>
+        stalled.length === 0
+          ? 'no stalled videos'
+          : table([
+              ['VIDEO', 'STATUS', 'STALLED SINCE', 'USER'],
+              ...stalled.map(({ videoId, view }) => [videoId, view?.status ?? '?', view?.stalledSince ?? '?', view?.userId ?? '-']),
+            ]),
+      );
+    }),
+  );
+
+const video = program.command('video').description("operator actions on one video (recorded in its history with who did it)");
+const by = ['--by <name>', 'who is acting (default: $VIDPROC_OPERATOR or the OS user)'] as const;
+const showView = (view: VideoView) => `${view.videoId}: ${view.status}${view.stalled ? ` (stalled since ${view.stalledSince})` : ''}`;
+video
+  .command('retry')
+  .description('ask the processing service to process the video again, now')
+  .argument('<videoId>')
+  .option(...by)
+  .action((videoId: string, opts: { by?: string }) =>
+    withGateway(async (videos) => showResult(await videos.operate(videoId, { type: 'retry', by: operatorName(opts.by) }))),
+  );
+video
+  .command('fail')
+  .description('mark the video failed')
+  .argument('<videoId>')
+  .requiredOption('--reason <text>', 'why (kept as the error message)')
+  .option(...by)
+  .action((videoId: string, opts: { by?: string; reason: string }) =>
+    withGateway(async (videos) => showResult(await videos.operate(videoId, { type: 'fail', by: operatorName(opts.by), reason: opts.reason }))),
+  );
+video
+  .command('extend')
+  .description("push the video's current deadline")
+  .argument('<videoId>')
+  .argument('<duration>', 'e.g. 30m, 2h')
+  .option(...by)
+  .action((videoId: string, duration: string, opts: { by?: string }) =>
+    withGateway(async (videos) => showResult(await videos.operate(videoId, { type: 'extend', by: operatorName(opts.by), duration }))),
+  );
+function showResult(view: VideoView) {
+  process.stdout.write(`${showView(view)}\n`);
+}
+
+const dlq = program.command('dlq').description('the dead-letter queue');
+dlq
+  .command('list')
+  .description('each dead-lettered message with its reason')
+  .option('--json', 'print JSON')
+  .action(async (opts: { json?: boolean }) => {
+    const cfg = config();
+    const letters = await listDeadLetters(cfg.AMQP_URL, cfg);
+    print(opts.json, letters, () =>
+      letters.length === 0
+        ? 'the dead-letter queue is empty'
+        : letters
+            .map((l) => `#${l.n}  ${l.routingKey}  ${l.deadLetteredAt ?? ''}\n    reason: ${l.reason}\n    body:   ${l.body.length > 300 ? `${l.body.slice(0, 300)}...` : l.body}`)
+            .join('\n'),
+    );
+  });
+dlq
+  .command('replay')
+  .description('put dead-lettered messages back on the events exchange (after a fix)')
+  .argument('[n...]', 'positions as `vidproc dlq list` shows them')
+  .option('--all', 'every message in the dead-letter queue')
+  .action(async (positions: string[], opts: { all?: boolean }) => {
+    const cfg = config();
+    if (!opts.all && positions.length === 0) throw new CliError('say which messages: --all, or their numbers from `vidproc dlq list`');
+    const numbers = positions.map((p) => {
+      const n = Number(p);
+      if (!Number.isInteger(n) || n < 1) throw new CliError(`"${p}" is not a message number`);
+      return n;
+    });
+    const replayed = await replayDeadLetters(cfg.AMQP_URL, cfg, opts.all ? 'all' : numbers);
+    const missing = numbers.filter((n) => !replayed.some((l) => l.n === n));
+    process.stdout.write(`replayed ${replayed.length} message${replayed.length === 1 ? '' : 's'}\n`);
+    if (missing.length > 0) throw new CliError(`no dead letter #${missing.join(', #')}`);
+  });
+
 program
   .command('token')
   .description('print a HS256 bearer token signed with AUTH_JWT_SECRET')
@@ -178,6 +302,10 @@ try {
   if (err instanceof ConfigError) {
     process.stderr.write(`vidproc: ${err.message}\n`);
     process.exit(2);
+  }
+  if (err instanceof CliError) {
+    process.stderr.write(`vidproc: ${err.message}\n`);
+    process.exit(1);
   }
   createLogger('error').fatal({ err }, 'vidproc failed');
   process.exit(1);
