@@ -329,6 +329,33 @@ export async function videoWorkflow(input: VideoWorkflowInput): Promise<VideoVie
     }
   };
 
+  /**
+   * The stage timers. One timer per wake-up: a deadline that moves later (every applied event
+   * re-arms it) is looked at when the current timer fires, so events cost no timers; only a
+   * wake-up that moves earlier (an operator's retry after an extension) starts a new one.
+   */
+  const watchLoop = async (): Promise<never> => {
+    const wakeAt = () => nextWakeup(current().video, currentPolicy());
+    for (;;) {
+      const target = wakeAt();
+      if (target === null) {
+        await condition(() => wakeAt() !== null);
+        continue;
+      }
+      const wait = target - Date.now();
+      if (wait > 0) {
+        await condition(() => {
+          const next = wakeAt();
+          return next !== null && next < target;
+        }, wait);
+        continue;
+      }
+      const now = nowIso();
+      watch(onWakeup(current().video, now, currentPolicy()), now);
+      publish();
+    }
+  };
+
   /** Continue-as-new without waiting for work in flight: it is carried and done again (idempotently). */
   const carryOver = async () => {
     await condition(allHandlersFinished);
@@ -355,6 +382,7 @@ export async function videoWorkflow(input: VideoWorkflowInput): Promise<VideoVie
   publish();
   void flushLoop();
   void sendLoop();
+  void watchLoop();
 
   const overgrown = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= maxHistory;
   /** When a finished video's workflow closes (late events do not push it back). */
@@ -363,15 +391,7 @@ export async function videoWorkflow(input: VideoWorkflowInput): Promise<VideoVie
     drainInbox();
     if (overgrown()) return carryOver();
     if (!isTerminal(current().video.status)) {
-      const wakeAt = nextWakeup(current().video, currentPolicy());
-      const woken = () => inbox.length > 0 || overgrown();
-      if (wakeAt === null) {
-        await condition(woken);
-      } else if (!(await condition(woken, Math.max(1, wakeAt - Date.now())))) {
-        const now = nowIso();
-        watch(onWakeup(current().video, now, currentPolicy()), now);
-        publish();
-      }
+      await condition(() => inbox.length > 0 || overgrown() || isTerminal(current().video.status));
       continue;
     }
     closeAt ??= Date.now() + lingerMs;
