@@ -39,9 +39,14 @@ COPY package.json package-lock.json ./
 # --ignore-scripts: the only production packages with install scripts are @swc/core (postinstall
 # checks its optional native binding; the worker does not bundle at run time, it loads the prebuilt
 # bundle) and protobufjs (postinstall prints a version-scheme warning). The Temporal native bridge has
-# no install step: its .node files ship inside the package (releases/<target>/index.node).
+# no install step: its .node files ship inside the package (releases/<target>/index.node), one per
+# platform; only this platform's is kept (the others are ~110 MB of macOS, Windows and other-arch builds).
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
- && npm cache clean --force
+ && npm cache clean --force \
+ && bridge=/app/node_modules/@temporalio/core-bridge \
+ && target="$(node -p "require('$bridge/common.js').getPrebuiltTargetName()")" \
+ && test -f "$bridge/releases/$target/index.node" \
+ && find "$bridge/releases" -mindepth 1 -maxdepth 1 ! -name "$target" -exec rm -rf {} +
 
 # --- runtime -------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
