@@ -1,0 +1,184 @@
+{{/* Chart name, truncated to the 63 characters Kubernetes allows in a name. */}}
+{{- define "vidproc.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Full name: <release>-<chart>, or the release name if it already contains the chart name.
+Truncated to 52 characters so that "-migrate" and other suffixes still fit in 63.
+*/}}
+{{- define "vidproc.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 52 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 52 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 52 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Chart name and version, for the helm.sh/chart label. */}}
+{{- define "vidproc.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Labels on every resource. */}}
+{{- define "vidproc.labels" -}}
+helm.sh/chart: {{ include "vidproc.chart" . }}
+{{ include "vidproc.selectorLabels" . }}
+app.kubernetes.io/version: {{ (default .Chart.AppVersion .Values.image.tag) | trunc 63 | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: vidproc
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* Selector labels (immutable on Deployments: never add a changing value here). */}}
+{{- define "vidproc.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "vidproc.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* Labels of one component. Usage: include "vidproc.componentLabels" (dict "root" $ "component" "api") */}}
+{{- define "vidproc.componentLabels" -}}
+{{ include "vidproc.labels" .root }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{- define "vidproc.componentSelectorLabels" -}}
+{{ include "vidproc.selectorLabels" .root }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{- define "vidproc.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "vidproc.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* The image reference: repository@digest, else repository:tag (tag defaults to appVersion). */}}
+{{- define "vidproc.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{- define "vidproc.secretName" -}}
+{{- default (include "vidproc.fullname" .) .Values.secrets.existingSecret }}
+{{- end }}
+
+{{/* ConfigMap data: the non-secret environment. Empty values are left out (application default). */}}
+{{- define "vidproc.configData" -}}
+{{- $c := .Values.config }}
+{{- if not $c.temporal.address }}
+{{- fail "config.temporal.address is required (TEMPORAL_ADDRESS: the Temporal frontend, host:port)" }}
+{{- end }}
+{{- $env := dict
+  "AMQP_EXCHANGE" $c.amqp.exchange
+  "AMQP_QUEUE" $c.amqp.queue
+  "AMQP_PREFETCH" (toString $c.amqp.prefetch)
+  "TEMPORAL_ADDRESS" $c.temporal.address
+  "TEMPORAL_NAMESPACE" $c.temporal.namespace
+  "TEMPORAL_TASK_QUEUE" $c.temporal.taskQueue
+  "TEMPORAL_TLS" (ternary "true" "false" $c.temporal.tls)
+  "TEMPORAL_QUERY_TIMEOUT_MS" (toString $c.temporal.queryTimeoutMs)
+  "AUTH_JWKS_URL" $c.auth.jwksUrl
+  "AUTH_ISSUER" $c.auth.issuer
+  "AUTH_AUDIENCE" $c.auth.audience
+  "STUCK_UPLOADED_AFTER" $c.stuck.uploadedAfter
+  "STUCK_PROCESSING_AFTER" $c.stuck.processingAfter
+  "ALERT_REPEAT_AFTER" $c.stuck.alertRepeatAfter
+  "MAX_REPROCESS" (toString $c.stuck.maxReprocess)
+  "LOG_LEVEL" $c.logLevel
+  "PGSSLMODE" $c.database.sslMode
+  "NODE_EXTRA_CA_CERTS" (ternary "/etc/vidproc/db-ca/ca.pem" "" (ne $c.database.caBundle ""))
+}}
+{{- range $k := keys $env | sortAlpha }}
+{{- $v := get $env $k }}
+{{- if $v }}
+{{ $k }}: {{ $v | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Secret stringData: the secret environment. Required values are checked here. */}}
+{{- define "vidproc.secretData" -}}
+{{- $s := .Values.secrets }}
+{{- if and .Values.api.enabled (not $s.authJwtSecret) (not .Values.config.auth.jwksUrl) }}
+{{- fail "the api needs secrets.authJwtSecret (AUTH_JWT_SECRET) or config.auth.jwksUrl (AUTH_JWKS_URL)" }}
+{{- end }}
+{{- $env := dict
+  "DATABASE_URL" (required "secrets.databaseUrl is required (DATABASE_URL), or set secrets.existingSecret" $s.databaseUrl)
+  "AMQP_URL" (required "secrets.amqpUrl is required (AMQP_URL), or set secrets.existingSecret" $s.amqpUrl)
+  "AUTH_JWT_SECRET" $s.authJwtSecret
+  "TEMPORAL_API_KEY" $s.temporalApiKey
+  "ALERT_WEBHOOK_URL" $s.alertWebhookUrl
+}}
+{{- range $k := keys $env | sortAlpha }}
+{{- $v := get $env $k }}
+{{- if $v }}
+{{ $k }}: {{ $v | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Pod annotations that roll the pods when the configuration changes. An existing Secret is not
+read: roll the pods yourself (kubectl rollout restart) after changing it, or use a reloader.
+*/}}
+{{- define "vidproc.checksums" -}}
+checksum/config: {{ printf "%s%s" (include "vidproc.configData" .) .Values.config.database.caBundle | sha256sum }}
+{{- if not .Values.secrets.existingSecret }}
+checksum/secret: {{ include "vidproc.secretData" . | sha256sum }}
+{{- end }}
+{{- end }}
+
+{{/* checkov skips shared by every workload (annotations on the workload's metadata). */}}
+{{- define "vidproc.checkovSkips" -}}
+checkov.io/skip1: CKV_K8S_35=vidproc reads its configuration from environment variables only (README Configuration); the Secret is mounted as env, never logged
+checkov.io/skip2: CKV_K8S_40=the image runs as UID 1000 (the node user of the base image) by design; runAsNonRoot is enforced
+checkov.io/skip3: CKV_K8S_43=release images are immutable ECR tags; image.digest pins by digest when set
+checkov.io/skip4: CKV_K8S_15=IfNotPresent is right for immutable tags; Always only adds registry round-trips
+{{- end }}
+
+{{/* The container environment: ConfigMap and Secret, then extra variables. Usage: include "vidproc.envFrom" (dict "root" $ "configName" ... "secretName" ...) */}}
+{{- define "vidproc.envFrom" -}}
+envFrom:
+  - configMapRef:
+      name: {{ .configName }}
+  - secretRef:
+      name: {{ .secretName }}
+{{- end }}
+
+{{/*
+Volumes of every pod: /tmp (read-only root filesystem) and, when set, the database CA bundle.
+Usage: include "vidproc.volumes" (dict "root" $ "caConfigMap" <name>)
+*/}}
+{{- define "vidproc.volumes" -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: {{ .root.Values.tmpSizeLimit }}
+{{- if .root.Values.config.database.caBundle }}
+- name: db-ca
+  configMap:
+    name: {{ .caConfigMap }}
+{{- end }}
+{{- end }}
+
+{{- define "vidproc.volumeMounts" -}}
+- name: tmp
+  mountPath: /tmp
+{{- if .Values.config.database.caBundle }}
+- name: db-ca
+  mountPath: /etc/vidproc/db-ca
+  readOnly: true
+{{- end }}
+{{- end }}

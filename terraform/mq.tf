@@ -1,0 +1,83 @@
+# Amazon MQ for RabbitMQ, private (reachable from the EKS nodes only, AMQP over TLS on 5671). Its
+# user's password is generated here and kept in Secrets Manager.
+resource "random_password" "mq" {
+  length  = 32
+  special = true
+  # Amazon MQ forbids , : = in RabbitMQ passwords; these four are also URL-safe.
+  override_special = "-_.~"
+  min_lower        = 4
+  min_upper        = 4
+  min_numeric      = 4
+}
+
+resource "aws_secretsmanager_secret" "mq" {
+  # checkov:skip=CKV2_AWS_57: Amazon MQ for RabbitMQ has no Secrets Manager rotation integration; rotate by tainting random_password.mq and re-applying
+  name_prefix = "${local.name}/amazon-mq/"
+  description = "vidproc: the RabbitMQ user of the ${local.name} Amazon MQ broker"
+  kms_key_id  = aws_kms_key.data.arn
+}
+
+resource "aws_secretsmanager_secret_version" "mq" {
+  secret_id = aws_secretsmanager_secret.mq.id
+  secret_string = jsonencode({
+    username = var.mq_username
+    password = random_password.mq.result
+    endpoint = aws_mq_broker.this.instances[0].endpoints[0]
+  })
+}
+
+resource "aws_security_group" "mq" {
+  name        = "${local.name}-mq"
+  description = "Amazon MQ (RabbitMQ) for vidproc: reachable from the EKS nodes only"
+  vpc_id      = module.vpc.vpc_id
+
+  ingress {
+    description     = "AMQPS from the EKS nodes (the vidproc pods)"
+    from_port       = 5671
+    to_port         = 5671
+    protocol        = "tcp"
+    security_groups = [module.eks.node_security_group_id]
+  }
+
+  ingress {
+    description     = "RabbitMQ management (HTTPS) from the EKS nodes, for operators' port-forwards"
+    from_port       = 443
+    to_port         = 443
+    protocol        = "tcp"
+    security_groups = [module.eks.node_security_group_id]
+  }
+}
+
+resource "aws_mq_broker" "this" {
+  # checkov:skip=CKV_AWS_209: Amazon MQ for RabbitMQ supports only AWS-owned keys for encryption at rest (a customer-managed key is an ActiveMQ feature)
+  broker_name = local.name
+
+  engine_type                = "RabbitMQ"
+  engine_version             = var.mq_engine_version
+  auto_minor_version_upgrade = true
+  host_instance_type         = var.mq_instance_type
+  deployment_mode            = var.mq_deployment_mode
+
+  publicly_accessible = false
+  subnet_ids          = var.mq_deployment_mode == "SINGLE_INSTANCE" ? [module.vpc.private_subnets[0]] : module.vpc.private_subnets
+  security_groups     = [aws_security_group.mq.id]
+
+  encryption_options {
+    use_aws_owned_key = true
+  }
+
+  user {
+    username = var.mq_username
+    password = random_password.mq.result
+  }
+
+  logs {
+    general = true
+  }
+
+  maintenance_window_start_time {
+    day_of_week = "SUNDAY"
+    time_of_day = "04:00"
+    time_zone   = "UTC"
+  }
+}

@@ -1,0 +1,312 @@
+################################################################################
+# General
+################################################################################
+
+variable "region" {
+  description = "AWS region to deploy into."
+  type        = string
+  default     = "eu-west-1"
+}
+
+variable "name" {
+  description = "Name prefix of every resource (lowercase letters, digits and hyphens)."
+  type        = string
+  default     = "vidproc"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.name))
+    error_message = "name must be 2-21 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "environment" {
+  description = "Environment name (prod, staging, ...); part of resource names and tags."
+  type        = string
+  default     = "prod"
+}
+
+variable "tags" {
+  description = "Extra tags on every resource."
+  type        = map(string)
+  default     = {}
+}
+
+variable "deletion_protection" {
+  description = "Protect the database and the EKS cluster from deletion. Turn off (and apply) before `terraform destroy`."
+  type        = bool
+  default     = true
+}
+
+################################################################################
+# Network
+################################################################################
+
+variable "vpc_cidr" {
+  description = "CIDR block of the VPC."
+  type        = string
+  default     = "10.40.0.0/16"
+}
+
+variable "az_count" {
+  description = "Number of availability zones to spread subnets over (2 or 3)."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.az_count >= 2 && var.az_count <= 3
+    error_message = "az_count must be 2 or 3."
+  }
+}
+
+variable "single_nat_gateway" {
+  description = "One NAT gateway for all zones (cheaper) instead of one per zone (survives a zone outage)."
+  type        = bool
+  default     = false
+}
+
+################################################################################
+# EKS
+################################################################################
+
+variable "kubernetes_version" {
+  description = "Kubernetes version of the EKS control plane and node group."
+  type        = string
+  default     = "1.33"
+}
+
+variable "cluster_endpoint_public_access" {
+  description = "Expose the EKS API endpoint publicly (restricted to cluster_endpoint_public_access_cidrs). Needed when terraform/helm run from outside the VPC."
+  type        = bool
+  default     = true
+}
+
+variable "cluster_endpoint_public_access_cidrs" {
+  description = "CIDR blocks allowed to reach the public EKS API endpoint. Narrow this to your office/CI addresses."
+  type        = list(string)
+  default     = ["0.0.0.0/0"]
+}
+
+variable "node_instance_types" {
+  description = "EC2 instance types of the managed node group."
+  type        = list(string)
+  default     = ["m6i.large"]
+}
+
+variable "node_min_size" {
+  description = "Minimum number of nodes."
+  type        = number
+  default     = 2
+}
+
+variable "node_max_size" {
+  description = "Maximum number of nodes."
+  type        = number
+  default     = 6
+}
+
+variable "node_desired_size" {
+  description = "Initial number of nodes (ignored by EKS after creation)."
+  type        = number
+  default     = 3
+}
+
+################################################################################
+# RDS PostgreSQL
+################################################################################
+
+variable "db_engine_version" {
+  description = "PostgreSQL engine version (major.minor)."
+  type        = string
+  default     = "17.6"
+}
+
+variable "db_instance_class" {
+  description = "RDS instance class."
+  type        = string
+  default     = "db.m6g.large"
+}
+
+variable "db_allocated_storage" {
+  description = "Initial storage in GiB."
+  type        = number
+  default     = 50
+}
+
+variable "db_max_allocated_storage" {
+  description = "Storage autoscaling ceiling in GiB."
+  type        = number
+  default     = 500
+}
+
+variable "db_multi_az" {
+  description = "Run the database as a Multi-AZ deployment (a standby in another zone)."
+  type        = bool
+  default     = true
+}
+
+variable "db_backup_retention_days" {
+  description = "Days of automated backups (point-in-time recovery window), 1-35."
+  type        = number
+  default     = 14
+
+  validation {
+    condition     = var.db_backup_retention_days >= 1 && var.db_backup_retention_days <= 35
+    error_message = "db_backup_retention_days must be between 1 and 35."
+  }
+}
+
+variable "db_ca_bundle_url" {
+  description = "URL of the PEM bundle that signs RDS certificates (the pods verify the database with it). Empty: the region's bundle from truststore.pki.rds.amazonaws.com."
+  type        = string
+  default     = ""
+}
+
+################################################################################
+# Amazon MQ (RabbitMQ)
+################################################################################
+
+variable "mq_engine_version" {
+  description = "RabbitMQ engine version on Amazon MQ."
+  type        = string
+  default     = "3.13"
+}
+
+variable "mq_instance_type" {
+  description = "Amazon MQ broker instance type (mq.t3.micro is for SINGLE_INSTANCE only)."
+  type        = string
+  default     = "mq.m5.large"
+}
+
+variable "mq_deployment_mode" {
+  description = "SINGLE_INSTANCE or CLUSTER_MULTI_AZ (three nodes over three zones)."
+  type        = string
+  default     = "CLUSTER_MULTI_AZ"
+
+  validation {
+    condition     = contains(["SINGLE_INSTANCE", "CLUSTER_MULTI_AZ"], var.mq_deployment_mode)
+    error_message = "mq_deployment_mode must be SINGLE_INSTANCE or CLUSTER_MULTI_AZ."
+  }
+}
+
+variable "mq_username" {
+  description = "RabbitMQ user vidproc connects as (its password is generated and kept in Secrets Manager)."
+  type        = string
+  default     = "vidproc"
+}
+
+################################################################################
+# Storage and registry
+################################################################################
+
+variable "media_bucket_force_destroy" {
+  description = "Allow `terraform destroy` to delete the media bucket with its objects. Keep false in production."
+  type        = bool
+  default     = false
+}
+
+variable "ecr_keep_images" {
+  description = "Number of tagged images the ECR lifecycle policy keeps."
+  type        = number
+  default     = 50
+}
+
+################################################################################
+# Application (the Helm release)
+################################################################################
+
+variable "install_chart" {
+  description = "Install the chart with helm_release. Turn off to create only the infrastructure (first apply, or when a CD tool deploys)."
+  type        = bool
+  default     = true
+}
+
+variable "image_tag" {
+  description = "Tag of the vidproc image in the ECR repository to deploy (tags are immutable: one per release)."
+  type        = string
+  default     = "0.1.0"
+}
+
+variable "k8s_namespace" {
+  description = "Kubernetes namespace of the release."
+  type        = string
+  default     = "vidproc"
+}
+
+variable "temporal_address" {
+  description = "Temporal frontend host:port (Temporal Cloud: <region>.<cloud>.api.temporal.io:7233 with an API key)."
+  type        = string
+}
+
+variable "temporal_namespace" {
+  description = "Temporal namespace (Temporal Cloud: <namespace>.<account>)."
+  type        = string
+  default     = "default"
+}
+
+variable "temporal_task_queue" {
+  description = "Temporal task queue of the video workflows."
+  type        = string
+  default     = "video-status"
+}
+
+variable "temporal_tls" {
+  description = "TLS to the Temporal frontend (an API key turns it on anyway)."
+  type        = bool
+  default     = false
+}
+
+variable "temporal_api_key" {
+  description = "Temporal Cloud API key (empty for a self-hosted cluster without auth)."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
+variable "auth_jwt_secret" {
+  description = "HS256 secret for API tokens (at least 32 characters). Empty: generated, unless auth_jwks_url is set."
+  type        = string
+  default     = ""
+  sensitive   = true
+
+  validation {
+    condition     = var.auth_jwt_secret == "" || length(var.auth_jwt_secret) >= 32
+    error_message = "auth_jwt_secret must be at least 32 characters."
+  }
+}
+
+variable "auth_jwks_url" {
+  description = "JWKS URL for RS256/ES256 API tokens (from your identity provider)."
+  type        = string
+  default     = ""
+}
+
+variable "auth_issuer" {
+  description = "Expected `iss` of API tokens (checked when set)."
+  type        = string
+  default     = ""
+}
+
+variable "auth_audience" {
+  description = "Expected `aud` of API tokens (checked when set)."
+  type        = string
+  default     = ""
+}
+
+variable "alert_webhook_url" {
+  description = "Webhook that receives stuck-video alerts (Slack-compatible JSON); empty for logs only."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
+variable "chart_values" {
+  description = "Extra values for the chart, merged over the ones this configuration sets (replicas, resources, ingress, ...)."
+  type        = any
+  default     = {}
+}
+
+variable "app_existing_secret" {
+  description = "Name of an existing Kubernetes Secret with the app's secret variables (DATABASE_URL, AMQP_URL, AUTH_JWT_SECRET, ...), e.g. kept in sync from Secrets Manager by the External Secrets Operator. Empty: Terraform builds them and the chart makes the Secret."
+  type        = string
+  default     = ""
+}
