@@ -133,7 +133,22 @@ export function createBridge({ config, gateway, logger }: BridgeOptions): Bridge
     if (msg.fields.routingKey !== parsed.event.type) {
       log.debug({ routingKey: msg.fields.routingKey, type: parsed.event.type, eventId: parsed.event.id }, 'routing key differs from the event type');
     }
-    return deliver(owner, msg, parsed.event);
+    const event = parsed.event;
+    return inOrder(event.subject, () => deliver(owner, msg, event));
+  }
+
+  /**
+   * Messages for different videos are handled concurrently (up to prefetch); those for one video
+   * one after another, in delivery order, so its history reads as the service published it.
+   */
+  const chains = new Map<string, Promise<void>>();
+  function inOrder(videoId: string, task: () => Promise<void>): Promise<void> {
+    const next = (chains.get(videoId) ?? Promise.resolve()).then(task);
+    chains.set(videoId, next);
+    void next.finally(() => {
+      if (chains.get(videoId) === next) chains.delete(videoId);
+    });
+    return next;
   }
 
   async function deliver(owner: Session, msg: ConsumeMessage, event: VideoEvent): Promise<void> {

@@ -12,7 +12,7 @@ import { connect, type ChannelModel, type ConfirmChannel, type GetMessage } from
 import { bridgeConnectionName, createBridge, DEAD_LETTER_HEADERS, type Bridge, type BridgeOptions } from '../../src/bridge/consumer.js';
 import { assertTopology, deleteTopology, type TopologyNames } from '../../src/bridge/topology.js';
 import type { Config } from '../../src/config/env.js';
-import { findVideo } from '../../src/db/videos.js';
+import { findHistory, findVideo } from '../../src/db/videos.js';
 import { EVENT_TYPES, type VideoEvent } from '../../src/domain/events.js';
 import { createVideoGateway, type VideoGateway } from '../../src/temporal/videos.js';
 import { ev, uniqueId } from '../support/events.js';
@@ -168,6 +168,28 @@ describe('AMQP bridge', () => {
     await bridge.stop();
     expect(await messageCount(names.queue)).toBe(0);
     expect(await messageCount(names.deadLetterQueue)).toBe(0);
+  });
+
+  it("keeps each video's events in the order they were published, while handling videos concurrently", async () => {
+    const { config, names } = await newTopology();
+    const a = uniqueId();
+    const b = uniqueId();
+    const events = [ev.uploaded(a, 'u'), ev.uploaded(b, 'u'), ev.started(a), ev.started(b)];
+    for (let p = 10; p <= 90; p += 10) events.push(ev.progress(a, p), ev.progress(b, p));
+    events.push(ev.completed(a), ev.completed(b));
+    // All on the queue before the bridge starts, so it takes them in a burst (prefetch 64).
+    for (const e of events) await publish(names, e);
+    await startBridge(config);
+    for (const id of [a, b]) {
+      const published = events.filter((e) => e.subject === id);
+      await storedWhen(id, (v) => v.status === 'completed');
+      const history = await eventually(async () => {
+        const rows = await findHistory(h.orm.em.fork(), id);
+        return rows.length === published.length ? rows : undefined;
+      });
+      expect(history.filter((r) => !r.applied)).toEqual([]);
+      expect(history.map((r) => r.eventId)).toEqual(published.map((e) => e.id));
+    }
   });
 
   it('dead-letters invalid messages with the reason, and goes on with the next message', async () => {
