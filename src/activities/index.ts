@@ -42,12 +42,15 @@ const WEBHOOK_TIMEOUT_MS = 10_000;
 
 export function createActivities({ orm, policy, commands, alerts }: ActivityDeps) {
   return {
-    /** The stored projection of a video (with the ids of its recent events), or null. */
-    async loadVideo(videoId: string): Promise<StoredVideo | null> {
+    /**
+     * What a new run starts from: the stored projection of the video (with the ids of its recent
+     * events), or null, and the stuck-video policy (one call on the hot path instead of two).
+     */
+    async loadVideo(videoId: string): Promise<{ stored: StoredVideo | null; policy: StallPolicy }> {
       const em = orm.em.fork();
       const video = await findVideo(em, videoId);
-      if (!video) return null;
-      return { video, seenEventIds: await findRecentEventIds(em, videoId) };
+      const stored = video ? { video, seenEventIds: await findRecentEventIds(em, videoId) } : null;
+      return { stored, policy };
     },
 
     /** Writes the video's state and new history records; never moves the stored row backwards. */
@@ -59,7 +62,7 @@ export function createActivities({ orm, policy, commands, alerts }: ActivityDeps
       }
     },
 
-    /** The stuck-video policy (read once per workflow run, so it is in the run's history). */
+    /** The stuck-video policy, for a run continued-as-new (so it is in that run's history too). */
     // eslint-disable-next-line @typescript-eslint/require-await
     async stallPolicy(): Promise<StallPolicy> {
       return policy;

@@ -105,8 +105,7 @@ export async function videoWorkflow(input: VideoWorkflowInput): Promise<VideoVie
   const maxHistory = input.continueAsNewAfterEvents ?? CONTINUE_AS_NEW_AFTER_EVENTS;
 
   let tracker: TrackerState | undefined = input.carried?.tracker;
-  // Assigned once loaded; handlers registered before that read it, so it cannot be a const.
-  // eslint-disable-next-line prefer-const
+  /** The stuck-video policy (from the worker, once loaded; handlers wait for it). */
   let policy: StallPolicy | undefined;
   /** Signals received, not yet applied (they wait while the stored state loads). */
   const inbox: VideoEventInput[] = [];
@@ -370,13 +369,15 @@ export async function videoWorkflow(input: VideoWorkflowInput): Promise<VideoVie
     });
   };
 
-  policy = await stallPolicy();
-  if (!tracker) {
+  if (tracker) {
+    policy = await stallPolicy();
+  } else {
     // A new run: start from the stored projection, if any (a workflow closed after its video
     // finished, then reopened by a late event, must not reopen the video).
-    const stored = await loadVideo(videoId);
-    tracker = stored
-      ? { video: stored.video, seenEventIds: stored.seenEventIds }
+    const loaded = await loadVideo(videoId);
+    policy = loaded.policy;
+    tracker = loaded.stored
+      ? { video: loaded.stored.video, seenEventIds: loaded.stored.seenEventIds }
       : newTracker(newVideo(videoId, nowIso()));
   }
   publish();

@@ -13,7 +13,7 @@ import { createLogger } from '../../src/logger.js';
 import { installTemporalRuntime } from '../../src/temporal/runtime.js';
 
 export const testLogger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
-installTemporalRuntime(createLogger(process.env.TEST_LOG_LEVEL ?? 'warn'));
+installTemporalRuntime(createLogger(process.env.TEST_LOG_LEVEL ?? 'error'));
 
 export function testConfig(overrides: Partial<Record<keyof Config, string>> = {}): Config {
   const suffix = randomUUID().slice(0, 8);
