@@ -27,6 +27,8 @@ module "eks" {
     kube-proxy = {}
     vpc-cni = {
       before_compute = true
+      # Enforce the chart's NetworkPolicies (off by default in the VPC CNI).
+      configuration_values = jsonencode({ enableNetworkPolicy = "true" })
     }
     # The HorizontalPodAutoscalers of the chart read CPU/memory from the metrics API.
     metrics-server = {}

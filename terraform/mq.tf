@@ -11,7 +11,7 @@ resource "random_password" "mq" {
 }
 
 resource "aws_secretsmanager_secret" "mq" {
-  # checkov:skip=CKV2_AWS_57: Amazon MQ for RabbitMQ has no Secrets Manager rotation integration; rotate by tainting random_password.mq and re-applying
+  # checkov:skip=CKV2_AWS_57: Amazon MQ for RabbitMQ has no Secrets Manager rotation integration; rotating means changing the user's password on the broker first (RabbitMQ management API; Amazon MQ cannot change RabbitMQ users), then updating random_password/the secret
   name_prefix = "${local.name}/amazon-mq/"
   description = "vidproc: the RabbitMQ user of the ${local.name} Amazon MQ broker"
   kms_key_id  = aws_kms_key.data.arn

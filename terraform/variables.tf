@@ -115,9 +115,9 @@ variable "node_desired_size" {
 ################################################################################
 
 variable "db_engine_version" {
-  description = "PostgreSQL engine version (major.minor)."
+  description = "PostgreSQL major engine version (minor versions are upgraded by AWS: auto_minor_version_upgrade)."
   type        = string
-  default     = "17.6"
+  default     = "17"
 }
 
 variable "db_instance_class" {

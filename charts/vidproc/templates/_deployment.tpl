@@ -133,7 +133,7 @@ spec:
   {{- if not (kindIs "invalid" $pdb.minAvailable) }}
   minAvailable: {{ $pdb.minAvailable }}
   {{- else }}
-  maxUnavailable: {{ $pdb.maxUnavailable | default 1 }}
+  maxUnavailable: {{ if kindIs "invalid" $pdb.maxUnavailable }}1{{ else }}{{ $pdb.maxUnavailable }}{{ end }}
   {{- end }}
   selector:
     matchLabels:

@@ -115,6 +115,9 @@ app.kubernetes.io/component: {{ .component }}
 {{- if and .Values.api.enabled (not $s.authJwtSecret) (not .Values.config.auth.jwksUrl) }}
 {{- fail "the api needs secrets.authJwtSecret (AUTH_JWT_SECRET) or config.auth.jwksUrl (AUTH_JWKS_URL)" }}
 {{- end }}
+{{- if contains "sslmode=" ($s.databaseUrl | default "") }}
+{{- fail "secrets.databaseUrl: sslmode in the URL is ignored by vidproc's ORM; set config.database.sslMode (and caBundle) instead" }}
+{{- end }}
 {{- $env := dict
   "DATABASE_URL" (required "secrets.databaseUrl is required (DATABASE_URL), or set secrets.existingSecret" $s.databaseUrl)
   "AMQP_URL" (required "secrets.amqpUrl is required (AMQP_URL), or set secrets.existingSecret" $s.amqpUrl)
