@@ -247,6 +247,31 @@ describe('AMQP bridge', () => {
     await settledTo(names.queue, 0);
   });
 
+  it('backs off while Temporal is unreachable, then delivers the event once when it is back (same bridge)', async () => {
+    const { config, names } = await newTopology();
+    const down = unreachableGateway();
+    let temporalUp = false;
+    let attempts = 0;
+    await startBridge(config, {
+      sendEvent: (event: VideoEvent) => {
+        attempts++;
+        return (temporalUp ? gateway : down).sendEvent(event);
+      },
+    });
+    const id = uniqueId();
+    await publish(names, ev.uploaded(id, 'dora'));
+    // Redelivered after each failure (with a growing backoff), never acked or dead-lettered meanwhile.
+    await until(() => attempts >= 3);
+    expect(await stored(id)).toBeNull();
+    expect(await messageCount(names.deadLetterQueue)).toBe(0);
+
+    temporalUp = true;
+    await storedWhen(id, (v) => v.userId === 'dora');
+    await settledTo(names.queue, 0);
+    expect(await messageCount(names.deadLetterQueue)).toBe(0);
+    expect(await findHistory(h.orm.em.fork(), id)).toHaveLength(1);
+  });
+
   it('reconnects after the broker drops its connection, and resumes consuming', async () => {
     const { config, names } = await newTopology();
     const bridge = await startBridge(config);
