@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Worker } from '@temporalio/worker';
+import { connect } from 'amqplib';
 import { connectDatabase, type Orm } from '../../src/db/index.js';
 import { loadConfig, stallPolicyOf, type Config } from '../../src/config/env.js';
 import { createCommandPublisher } from '../../src/bridge/commands.js';
@@ -66,10 +67,23 @@ export async function startHarness(config: Config = testConfig()): Promise<Tempo
       await running;
       await workerConnection.close();
       await commands.close();
+      await removeExchange(config);
       await connection.close();
       await orm.close(true);
     },
   };
+}
+
+/** Deletes the test's events exchange (declared by the worker's command publisher) if nothing uses it any more. */
+async function removeExchange(config: Config): Promise<void> {
+  const model = await connect(config.AMQP_URL);
+  try {
+    await (await model.createChannel()).deleteExchange(config.AMQP_EXCHANGE, { ifUnused: true });
+  } catch {
+    // still bound (a test keeps its topology) or already gone: leave it
+  } finally {
+    await model.close().catch(() => undefined);
+  }
 }
 
 /** Polls until `check` returns a value (not undefined) or the time runs out. */
