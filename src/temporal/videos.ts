@@ -74,6 +74,19 @@ export function createVideoGateway(client: Client, { taskQueue, workflowDefaults
     staticDetails: 'Tracks the processing status of one uploaded video (vidproc).',
   });
 
+  /** The live view from the workflow, if it is open and answers before the deadline. */
+  const liveStatus = async (videoId: string, timeoutMs: number): Promise<LiveStatus> => {
+    const handle = client.workflow.getHandle(workflowIdFor(videoId));
+    try {
+      const view = await client.connection.withDeadline(Date.now() + timeoutMs, () => handle.query(getStatusQuery));
+      return { kind: 'live', view };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return { kind: 'not-found' };
+      if (err instanceof QueryRejectedError) return { kind: 'closed' };
+      return { kind: 'unavailable', error: err };
+    }
+  };
+
   return {
     /** Delivers a processing event, starting the video's workflow if there is none. */
     async sendEvent(event: VideoEvent, timeoutMs = 10_000): Promise<void> {
@@ -132,24 +145,13 @@ export function createVideoGateway(client: Client, { taskQueue, workflowDefaults
       const found: StalledVideo[] = [];
       for await (const execution of client.workflow.list({ query: 'VideoStalled = true AND ExecutionStatus = "Running"' })) {
         const videoId = execution.workflowId.replace(/^video-/, '');
-        const live = await this.liveStatus(videoId, 5_000);
+        const live = await liveStatus(videoId, 5_000);
         found.push({ videoId, view: live.kind === 'live' ? live.view : undefined });
       }
       return found;
     },
 
-    /** The live view from the workflow, if it is open and answers before the deadline. */
-    async liveStatus(videoId: string, timeoutMs: number): Promise<LiveStatus> {
-      const handle = client.workflow.getHandle(workflowIdFor(videoId));
-      try {
-        const view = await client.connection.withDeadline(Date.now() + timeoutMs, () => handle.query(getStatusQuery));
-        return { kind: 'live', view };
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError) return { kind: 'not-found' };
-        if (err instanceof QueryRejectedError) return { kind: 'closed' };
-        return { kind: 'unavailable', error: err };
-      }
-    },
+    liveStatus,
   };
 }
 
