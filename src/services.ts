@@ -69,14 +69,13 @@ export async function startWorker(config: Config, address: string, logger: Logge
   };
 }
 
-export async function startBridge(config: Config, address: string, logger: Logger): Promise<Running & { ready(): boolean }> {
+export async function startBridge(config: Config, address: string, logger: Logger): Promise<Running> {
   const { connection, client } = await connectClient(temporalOf(config, address));
   const gateway = createVideoGateway(client, { taskQueue: config.TEMPORAL_TASK_QUEUE });
   const bridge = createBridge({ config, gateway, logger });
   await bridge.start();
   return {
     describe: { bridge: `exchange ${config.AMQP_EXCHANGE} -> queue ${config.AMQP_QUEUE} (dead letters: ${config.AMQP_QUEUE}.dlq)` },
-    ready: () => bridge.ready(),
     async stop() {
       await bridge.stop();
       await connection.close();

@@ -10,7 +10,7 @@ export const CLOUDEVENTS_CONTENT_TYPE = 'application/cloudevents+json';
 
 export interface EventPublisher {
   /** Publishes without waiting; call `confirm()` to wait until the broker has them all. */
-  publish(event: VideoEventInput | { type: string; id: string }, body?: Buffer): void;
+  publish(event: VideoEventInput): void;
   confirm(): Promise<void>;
   close(): Promise<void>;
   /** Deletes the exchanges and queues (tests and the benchmark clean up after themselves). */
@@ -22,8 +22,8 @@ export async function createEventPublisher(url: string, config: TopologyConfig):
   const channel: ConfirmChannel = await model.createConfirmChannel();
   await assertTopology(channel, config);
   return {
-    publish(event, body = Buffer.from(JSON.stringify(event))) {
-      channel.publish(config.AMQP_EXCHANGE, event.type, body, {
+    publish(event) {
+      channel.publish(config.AMQP_EXCHANGE, event.type, Buffer.from(JSON.stringify(event)), {
         contentType: CLOUDEVENTS_CONTENT_TYPE,
         messageId: event.id,
         persistent: true,

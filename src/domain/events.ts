@@ -41,8 +41,6 @@ export const EVENT_TYPES = {
   failed: 'vidproc.video.processing.failed',
 } as const;
 
-export type VideoEventType = (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES];
-
 /** Commands vidproc publishes to the same exchange, for the processing service. */
 export const COMMAND_TYPES = {
   reprocess: 'vidproc.command.video.reprocess',
@@ -148,7 +146,6 @@ export const registrationSchema = z.object({
   userId: text(LIMITS.userId),
   fileName: text(LIMITS.fileName).optional(),
 });
-export type Registration = z.infer<typeof registrationSchema>;
 
 /** The event an upload registered through the API amounts to (one per owner: a re-registration is a duplicate). */
 export function registrationEvent(videoId: string, userId: string, fileName: string | undefined, now: string): VideoEvent {

@@ -10,7 +10,7 @@
  * deadline; a stalled video that moves on is `video.recovered`.
  */
 import { formatDuration } from './duration.js';
-import { isTerminal, type VideoState, type VideoStatus } from './video.js';
+import { failedVideo, isTerminal, type VideoState, type VideoStatus } from './video.js';
 
 export interface StallPolicy {
   /** No processing.started this long after upload (STUCK_UPLOADED_AFTER). */
@@ -22,13 +22,6 @@ export interface StallPolicy {
   /** Reprocess commands before giving up (MAX_REPROCESS; 0 = never). */
   maxReprocess: number;
 }
-
-export const DEFAULT_STALL_POLICY: StallPolicy = {
-  uploadedAfterMs: 15 * 60_000,
-  processingAfterMs: 30 * 60_000,
-  repeatAfterMs: 60 * 60_000,
-  maxReprocess: 2,
-};
 
 export const ALERT_KINDS = ['video.stalled', 'video.stalled.repeat', 'video.recovered', 'video.timed_out'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
@@ -127,15 +120,7 @@ export function onWakeup(video: VideoState, now: string, policy: StallPolicy): W
         policy.maxReprocess === 0
           ? `${quiet} (${video.status}); reprocessing is off`
           : `${quiet} (${video.status}) after ${attempts} reprocess attempt${attempts === 1 ? '' : 's'}`;
-      const failed: VideoState = {
-        ...video,
-        status: 'failed',
-        error: { code: TIMED_OUT, message },
-        completedAt: now,
-        updatedAt: now,
-        deadline: null,
-        stalled: false,
-      };
+      const failed = failedVideo(video, { code: TIMED_OUT, message }, now, now);
       result.video = failed;
       result.actions.push(alert({ ...failed, stalledSince: video.stalledSince }, 'video.timed_out', `Video ${video.videoId} timed out and is marked failed: ${message}.`));
       result.notes.push({ type: 'vidproc.video.timed_out', reason: `timed out: ${message}`, data: { error: failed.error } });
@@ -193,16 +178,7 @@ export function applyOperatorAction(video: VideoState, action: OperatorAction, n
       };
     }
     case 'fail': {
-      const failed: VideoState = {
-        ...video,
-        status: 'failed',
-        error: { code: FAILED_BY_OPERATOR, message: action.reason },
-        completedAt: now,
-        updatedAt: now,
-        deadline: null,
-        stalled: false,
-        stalledSince: null,
-      };
+      const failed = failedVideo(video, { code: FAILED_BY_OPERATOR, message: action.reason }, now, now);
       return { video: failed, actions: [], notes: [], reason: `failed by an operator: ${action.reason}` };
     }
     case 'extend': {

@@ -124,7 +124,12 @@ export interface Outcome {
 }
 
 /** A finished video has no deadline and is not stalled. */
-const FINISHED = { deadline: null, stalled: false } as const;
+const FINISHED = { deadline: null, stalled: false, stalledSince: null } as const;
+
+/** The video failed with `error` at `at` (a processing failure, a timeout, an operator's call). */
+export function failedVideo(video: VideoState, error: VideoError, at: string, now: string): VideoState {
+  return { ...video, status: 'failed', error, completedAt: at, updatedAt: now, ...FINISHED };
+}
 
 const ignored = (reason: string): Outcome => ({ applied: false, reason, kind: 'none' });
 

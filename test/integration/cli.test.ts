@@ -1,32 +1,18 @@
 /**
  * The `vidproc` executable itself, run as a process (Node's type stripping runs the sources).
  */
-import { execFile, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { createAuthenticator } from '../../src/api/lib/auth.js';
 import { ormConfig } from '../../src/db/config.js';
 import { migrationsList } from '../../src/db/migrations/index.js';
+import { runVidproc, vidprocArgs } from '../support/cli.js';
 import { uniqueId } from '../support/events.js';
 
-const run = promisify(execFile);
-const hooks = fileURLToPath(new URL('../support/ts-hooks.mjs', import.meta.url));
-const main = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const SECRET = 'cli-test-secret-cli-test-secret-cli-test-secret';
 
-const vidproc = async (args: string[], env: Record<string, string> = {}) => {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--no-warnings', '--import', hooks, main, ...args], {
-      env: { ...process.env, LOG_LEVEL: 'info', ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-};
+const vidproc = (args: string[], env: Record<string, string> = {}) => runVidproc(args, { LOG_LEVEL: 'info', ...env });
 
 const databaseUrl = `postgres://postgres@127.0.0.1:5432/vidproc_cli_${uniqueId('db').replace(/-/g, '_')}`;
 
@@ -65,7 +51,7 @@ describe('vidproc', () => {
   it('stops gracefully on SIGTERM, also while still waiting for a dependency at start-up', async () => {
     const runUntil = (command: string, env: Record<string, string>, readyLine: RegExp) =>
       new Promise<{ code: number | null; out: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--no-warnings', '--import', hooks, main, command], {
+        const child = spawn(process.execPath, vidprocArgs(command), {
           env: { ...process.env, LOG_LEVEL: 'info', ...env },
         });
         let out = '';

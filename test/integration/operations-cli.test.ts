@@ -2,21 +2,16 @@
  * The operator's CLI end to end: `vidproc` as a process against the real Temporal dev server
  * (with a real worker), RabbitMQ and Postgres.
  */
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect, type ChannelModel } from 'amqplib';
 import { createBridge, DEAD_LETTER_HEADERS, type Bridge } from '../../src/bridge/consumer.js';
 import { assertTopology, deleteTopology, topologyNames } from '../../src/bridge/topology.js';
 import { findHistory, findVideo } from '../../src/db/videos.js';
 import { createVideoGateway, type VideoGateway } from '../../src/temporal/videos.js';
+import { runVidproc } from '../support/cli.js';
 import { ev, uniqueId } from '../support/events.js';
 import { eventually, startHarness, testConfig, testLogger, type TemporalHarness } from '../support/env.js';
 
-const run = promisify(execFile);
-const hooks = fileURLToPath(new URL('../support/ts-hooks.mjs', import.meta.url));
-const main = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
 let h: TemporalHarness;
 let videos: VideoGateway;
@@ -41,9 +36,8 @@ afterAll(async () => {
   await h?.stop();
 });
 
-const vidproc = async (...args: string[]) => {
-  const env = {
-    ...process.env,
+const vidproc = (...args: string[]) =>
+  runVidproc(args, {
     LOG_LEVEL: 'warn',
     TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS!,
     TEMPORAL_TASK_QUEUE: h.config.TEMPORAL_TASK_QUEUE,
@@ -51,15 +45,7 @@ const vidproc = async (...args: string[]) => {
     AMQP_QUEUE: h.config.AMQP_QUEUE,
     DATABASE_URL: h.config.DATABASE_URL,
     VIDPROC_OPERATOR: 'ops-carla',
-  };
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--no-warnings', '--import', hooks, main, ...args], { env });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-};
+  });
 
 describe('vidproc videos stuck / video retry|extend|fail', () => {
   it('lists a stalled video, acts on it, and records who did what', async () => {

@@ -1,4 +1,4 @@
-import type { OpenAPIHono, RouteConfig, RouteHandler } from '@hono/zod-openapi';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Principal } from '../../domain/video.js';
 import type { Logger } from '../../logger.js';
 
@@ -11,4 +11,3 @@ export interface AppEnv {
 }
 
 export type AppOpenAPI = OpenAPIHono<AppEnv>;
-export type AppRouteHandler<R extends RouteConfig> = RouteHandler<R, AppEnv>;

@@ -121,6 +121,3 @@ export const getVideoEvents = createRoute({
   },
 });
 
-export type RegisterVideoRoute = typeof registerVideo;
-export type GetVideoRoute = typeof getVideo;
-export type GetVideoEventsRoute = typeof getVideoEvents;
