@@ -1,0 +1,137 @@
+/**
+ * Records the histories of real video workflow runs into test/replay/histories/, for the replay
+ * test (replay.test.ts) to check that today's workflow code still replays them. Run it when a
+ * change to the workflow adds behaviour worth guarding (after putting the change behind
+ * patched()): `npm run histories:record`. Keep the old files: they are the runs in flight.
+ *
+ * It starts what the integration tests start (a Temporal dev server, a fresh database, the
+ * workflow bundle), a real worker, and drives each scenario through the gateway.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import type { Client } from '@temporalio/client';
+import { createVideoGateway, type VideoGateway } from '../../src/temporal/videos.js';
+import { workflowIdFor } from '../../src/workflows/definitions.js';
+import { setupServices, teardownServices } from '../support/setup-services.js';
+import { ev } from '../support/events.js';
+import { eventually, startHarness, testConfig } from '../support/env.js';
+
+const outDir = fileURLToPath(new URL('./histories/', import.meta.url));
+const stamp = new Date().toISOString().slice(0, 10);
+
+type Scenario = (videos: VideoGateway, client: Client, videoId: string) => Promise<string[]>;
+
+/** Waits for the workflow to close and returns the run ids of its chain (oldest first). */
+async function closedRuns(client: Client, videoId: string): Promise<string[]> {
+  const handle = client.workflow.getHandle(workflowIdFor(videoId));
+  await handle.result();
+  const runs: string[] = [];
+  for await (const execution of client.workflow.list({ query: `WorkflowId = "${workflowIdFor(videoId)}"` })) runs.push(execution.runId);
+  return runs.reverse();
+}
+
+const scenarios: Record<string, { stuck?: boolean; defaults?: { lingerMs?: number; continueAsNewAfterEvents?: number }; run: Scenario }> = {
+  'happy-path': {
+    run: async (videos, client, id) => {
+      await videos.register(id, 'alice', 'cat.mp4');
+      await videos.sendEvent(ev.uploaded(id, 'alice', 'cat.mp4'));
+      await videos.sendEvent(ev.started(id));
+      await videos.sendEvent(ev.progress(id, 40));
+      await videos.sendEvent(ev.progress(id, 80));
+      await videos.sendEvent(ev.completed(id, 'https://cdn.example.com/cat.zip', 240));
+      return closedRuns(client, id);
+    },
+  },
+  'duplicates-out-of-order': {
+    run: async (videos, client, id) => {
+      const started = ev.started(id);
+      await videos.sendEvent(ev.progress(id, 30)); // before started
+      await videos.sendEvent(started);
+      await videos.sendEvent(ev.progress(id, 20)); // backwards
+      await videos.sendEvent(started); // duplicate id
+      await videos.sendEvent(ev.uploaded(id, 'bob')); // late owner
+      await videos.sendEvent(ev.failed(id, 'E_DECODE', 'corrupt stream'));
+      await videos.sendEvent(ev.completed(id)); // after terminal
+      return closedRuns(client, id);
+    },
+  },
+  'stalled-reprocess-timed-out': {
+    stuck: true,
+    run: async (videos, client, id) => {
+      await videos.sendEvent(ev.uploaded(id, 'carol'));
+      await videos.sendEvent(ev.started(id));
+      return closedRuns(client, id);
+    },
+  },
+  'stalled-recovered': {
+    stuck: true,
+    run: async (videos, client, id) => {
+      await videos.sendEvent(ev.uploaded(id, 'dave'));
+      await eventually(async () => ((await videos.liveStatus(id, 2_000)).kind === 'live' && (await live(videos, id)).stalled ? true : undefined));
+      await videos.sendEvent(ev.started(id));
+      await videos.sendEvent(ev.completed(id));
+      return closedRuns(client, id);
+    },
+  },
+  'operator-retry-extend-fail': {
+    stuck: true,
+    run: async (videos, client, id) => {
+      await videos.register(id, 'erin', 'dog.mp4');
+      await videos.sendEvent(ev.started(id));
+      await videos.operate(id, { type: 'retry', by: 'ops-1' });
+      await videos.operate(id, { type: 'extend', by: 'ops-1', duration: '30m' });
+      await videos.operate(id, { type: 'fail', by: 'ops-2', reason: 'bad source file' });
+      await videos.operate(id, { type: 'retry', by: 'ops-2' }).catch(() => undefined); // refused: already failed
+      return closedRuns(client, id);
+    },
+  },
+  'continue-as-new': {
+    defaults: { lingerMs: 1_000, continueAsNewAfterEvents: 40 },
+    run: async (videos, client, id) => {
+      const started = ev.started(id);
+      await videos.sendEvent(ev.uploaded(id, 'frank'));
+      await videos.sendEvent(started);
+      for (let p = 1; p <= 30; p++) await videos.sendEvent(ev.progress(id, p));
+      await videos.sendEvent(started); // a duplicate from before the continue-as-new
+      await videos.sendEvent(ev.completed(id));
+      return closedRuns(client, id);
+    },
+  },
+};
+
+async function live(videos: VideoGateway, id: string) {
+  const status = await videos.liveStatus(id, 2_000);
+  if (status.kind !== 'live') throw new Error(`video ${id} is not live`);
+  return status.view;
+}
+
+await setupServices();
+const plain = await startHarness(testConfig());
+const stuck = await startHarness(
+  testConfig({ STUCK_UPLOADED_AFTER: '1s', STUCK_PROCESSING_AFTER: '2s', ALERT_REPEAT_AFTER: '1s', MAX_REPROCESS: '2' }),
+);
+try {
+  await mkdir(outDir, { recursive: true });
+  const only = process.argv.slice(2);
+  for (const [name, scenario] of Object.entries(scenarios)) {
+    if (only.length > 0 && !only.includes(name)) continue;
+    const h = scenario.stuck ? stuck : plain;
+    const videos = createVideoGateway(h.client, {
+      taskQueue: h.config.TEMPORAL_TASK_QUEUE,
+      workflowDefaults: scenario.defaults ?? { lingerMs: 1_000 },
+    });
+    const id = `replay-${name}`;
+    const runs = await scenario.run(videos, h.client, id);
+    for (const [i, runId] of runs.entries()) {
+      const history = await h.client.workflow.getHandle(workflowIdFor(id), runId).fetchHistory();
+      const file = `${outDir}${stamp}.${name}${runs.length > 1 ? `.run${i + 1}` : ''}.json`;
+      await writeFile(file, `${historyToJSON(history)}\n`);
+      process.stdout.write(`recorded ${file} (${history.events?.length ?? 0} events)\n`);
+    }
+  }
+} finally {
+  await stuck.stop();
+  await plain.stop();
+  await teardownServices();
+}

@@ -1,0 +1,38 @@
+/**
+ * Replay safety: every recorded history (real runs, recorded by record-histories.ts from the code
+ * of their day) must replay on today's workflow code. A change that running workflows would
+ * notice fails here: put it behind patched() (see README, "Changing workflow code").
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from '@jest/globals';
+import { Worker } from '@temporalio/worker';
+import '../support/env.js'; // installs the SDK runtime with the test logger
+
+const dir = fileURLToPath(new URL('./histories/', import.meta.url));
+
+describe('recorded video workflow histories', () => {
+  it('all replay on the current workflow code without a nondeterminism error', async () => {
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
+    // The scenarios the suite promises to guard (see record-histories.ts).
+    for (const scenario of ['happy-path', 'duplicates-out-of-order', 'stalled-reprocess-timed-out', 'stalled-recovered', 'operator-retry-extend-fail', 'continue-as-new']) {
+      expect(files.some((f) => f.includes(`.${scenario}.`))).toBe(true);
+    }
+    async function* histories() {
+      for (const file of files) {
+        yield { workflowId: file, history: JSON.parse(await readFile(`${dir}${file}`, 'utf8')) as unknown };
+      }
+    }
+    const failures: Array<{ file: string; error: string }> = [];
+    let replayed = 0;
+    for await (const result of Worker.runReplayHistories(
+      { workflowBundle: { codePath: process.env.VIDPROC_TEST_WORKFLOW_BUNDLE! }, replayName: 'vidproc-replay-test' },
+      histories(),
+    )) {
+      replayed++;
+      if (result.error) failures.push({ file: result.workflowId, error: String(result.error) });
+    }
+    expect(failures).toEqual([]);
+    expect(replayed).toBe(files.length);
+  });
+});
