@@ -16,6 +16,7 @@ import { migrateDatabase } from './db/index.js';
 import { createLogger, type Logger } from './logger.js';
 import { startApi, startBridge, startWorker, type Fatal, type Running } from './services.js';
 import { listDeadLetters, replayDeadLetters } from './bridge/dead-letters.js';
+import { OPERATOR_ACTION_TYPES, OPERATOR_ACTIONS, type OperatorRequest } from './domain/operator-actions.js';
 import type { VideoView } from './domain/video.js';
 import { connectClient } from './temporal/connection.js';
 import { startDevServer } from './temporal/dev-server.js';
@@ -219,32 +220,19 @@ program
 const video = program.command('video').description("operator actions on one video (recorded in its history with who did it)");
 const by = ['--by <name>', 'who is acting (default: $VIDPROC_OPERATOR or the OS user)'] as const;
 const showView = (view: VideoView) => `${view.videoId}: ${view.status}${view.stalled ? ` (stalled since ${view.stalledSince})` : ''}`;
-video
-  .command('retry')
-  .description('ask the processing service to process the video again, now')
-  .argument('<videoId>')
-  .option(...by)
-  .action((videoId: string, opts: { by?: string }) =>
-    withGateway(async (videos) => showResult(await videos.operate(videoId, { type: 'retry', by: operatorName(opts.by) }))),
-  );
-video
-  .command('fail')
-  .description('mark the video failed')
-  .argument('<videoId>')
-  .requiredOption('--reason <text>', 'why (kept as the error message)')
-  .option(...by)
-  .action((videoId: string, opts: { by?: string; reason: string }) =>
-    withGateway(async (videos) => showResult(await videos.operate(videoId, { type: 'fail', by: operatorName(opts.by), reason: opts.reason }))),
-  );
-video
-  .command('extend')
-  .description("push the video's current deadline")
-  .argument('<videoId>')
-  .argument('<duration>', 'e.g. 30m, 2h')
-  .option(...by)
-  .action((videoId: string, duration: string, opts: { by?: string }) =>
-    withGateway(async (videos) => showResult(await videos.operate(videoId, { type: 'extend', by: operatorName(opts.by), duration }))),
-  );
+for (const type of OPERATOR_ACTION_TYPES) {
+  const { summary, fields, positional } = OPERATOR_ACTIONS[type] as { summary: string; fields: Record<string, { description?: string }>; positional?: string };
+  const command = video.command(type).description(summary).argument('<videoId>');
+  if (positional) command.argument(`<${positional}>`, fields[positional]?.description);
+  for (const [name, field] of Object.entries(fields)) {
+    if (name !== positional) command.requiredOption(`--${name} <${name}>`, field.description);
+  }
+  command.option(...by).action((videoId: string, ...rest: unknown[]) => {
+    const opts = rest[positional ? 1 : 0] as { by?: string } & Record<string, string>;
+    const request = { ...opts, ...(positional ? { [positional]: rest[0] } : {}), type, by: operatorName(opts.by) } as OperatorRequest;
+    return withGateway(async (videos) => showResult(await videos.operate(videoId, request)));
+  });
+}
 function showResult(view: VideoView) {
   process.stdout.write(`${showView(view)}\n`);
 }

@@ -37,26 +37,26 @@ export interface Alert {
   text: string;
 }
 
-/** Side effects the workflow carries out through activities. */
-export type WatchAction =
+/** Something the workflow sends out through an activity: an alert, or a reprocess command. */
+export type Dispatch =
   | { type: 'alert'; alert: Alert }
   | { type: 'reprocess'; attempt: number; reason: string };
 
-/** A history line the watch adds (the workflow gives it its sequence number). */
-export interface WatchNote {
+/** A history line a stall decision adds (the workflow gives it its id and sequence number). */
+export interface StallNote {
   type: string;
   reason: string;
   data: unknown;
 }
 
-export interface WatchResult {
+/** What the stall rules decided: the video after, what to send out, and the history lines. */
+export interface StallDecision {
   video: VideoState;
-  actions: WatchAction[];
-  notes: WatchNote[];
+  dispatches: Dispatch[];
+  notes: StallNote[];
 }
 
 export const TIMED_OUT = 'TIMED_OUT';
-export const FAILED_BY_OPERATOR = 'FAILED_BY_OPERATOR';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const at = (time: string) => Date.parse(time);
@@ -68,12 +68,12 @@ export function stageTimeoutMs(status: VideoStatus, policy: StallPolicy): number
 }
 
 /** The deadline of the current stage, counted from `now`. */
-function armed(video: VideoState, now: string, policy: StallPolicy): VideoState {
+export function armStageDeadline(video: VideoState, now: string, policy: StallPolicy): VideoState {
   const timeout = stageTimeoutMs(video.status, policy);
   return { ...video, deadline: timeout === null ? null : iso(at(now) + timeout) };
 }
 
-function alert(video: VideoState, kind: AlertKind, text: string): WatchAction {
+function alert(video: VideoState, kind: AlertKind, text: string): Dispatch {
   const { videoId, userId, status, stalledSince, deadline } = video;
   return { type: 'alert', alert: { kind, videoId, userId, status, stalledSince, deadline, text } };
 }
@@ -91,23 +91,23 @@ export function nextWakeup(video: VideoState, policy: StallPolicy): number | nul
 }
 
 /** After an event was applied: re-arm the stage deadline; a stalled video has recovered. */
-export function afterEvent(before: VideoState, after: VideoState, now: string, policy: StallPolicy): WatchResult {
-  let video = armed({ ...after, lastEventAt: now }, now, policy);
-  const actions: WatchAction[] = [];
-  const notes: WatchNote[] = [];
+export function afterEvent(before: VideoState, after: VideoState, now: string, policy: StallPolicy): StallDecision {
+  let video = armStageDeadline({ ...after, lastEventAt: now }, now, policy);
+  const dispatches: Dispatch[] = [];
+  const notes: StallNote[] = [];
   if (before.stalled) {
     video = { ...video, stalled: false, lastAlertAt: null };
     const text = `Video ${video.videoId} is moving again (${video.status}) after being stalled since ${before.stalledSince}.`;
-    actions.push(alert({ ...video, stalledSince: before.stalledSince }, 'video.recovered', text));
+    dispatches.push(alert({ ...video, stalledSince: before.stalledSince }, 'video.recovered', text));
     notes.push({ type: 'vidproc.video.recovered', reason: `recovered (${video.status})`, data: { stalledSince: before.stalledSince } });
     video = { ...video, stalledSince: null };
   }
-  return { video, actions, notes };
+  return { video, dispatches, notes };
 }
 
 /** The time has come (`now` >= nextWakeup): stall, repeat, reprocess or time out. */
-export function onWakeup(video: VideoState, now: string, policy: StallPolicy): WatchResult {
-  const result: WatchResult = { video, actions: [], notes: [] };
+export function onWakeup(video: VideoState, now: string, policy: StallPolicy): StallDecision {
+  const result: StallDecision = { video, dispatches: [], notes: [] };
   if (isTerminal(video.status)) return result;
   const nowMs = at(now);
   const timeout = stageTimeoutMs(video.status, policy)!;
@@ -122,22 +122,22 @@ export function onWakeup(video: VideoState, now: string, policy: StallPolicy): W
           : `${quiet} (${video.status}) after ${attempts} reprocess attempt${attempts === 1 ? '' : 's'}`;
       const failed = failedVideo(video, { code: TIMED_OUT, message }, now, now);
       result.video = failed;
-      result.actions.push(alert({ ...failed, stalledSince: video.stalledSince }, 'video.timed_out', `Video ${video.videoId} timed out and is marked failed: ${message}.`));
+      result.dispatches.push(alert({ ...failed, stalledSince: video.stalledSince }, 'video.timed_out', `Video ${video.videoId} timed out and is marked failed: ${message}.`));
       result.notes.push({ type: 'vidproc.video.timed_out', reason: `timed out: ${message}`, data: { error: failed.error } });
       return result;
     }
-    let next: VideoState = armed(video, now, policy);
+    let next: VideoState = armStageDeadline(video, now, policy);
     if (!video.stalled) {
       next = { ...next, stalled: true, stalledSince: video.deadline, lastAlertAt: now };
       const repair = policy.maxReprocess > 0 ? `; asking for reprocessing (attempt 1 of ${policy.maxReprocess})` : '';
-      result.actions.push(alert(next, 'video.stalled', `Video ${video.videoId} is stalled: ${quiet} (${video.status} since ${video.lastEventAt ?? video.createdAt})${repair}.`));
+      result.dispatches.push(alert(next, 'video.stalled', `Video ${video.videoId} is stalled: ${quiet} (${video.status} since ${video.lastEventAt ?? video.createdAt})${repair}.`));
       result.notes.push({ type: 'vidproc.video.stalled', reason: `stalled: ${quiet}`, data: { deadline: video.deadline } });
     }
     if (attempts < policy.maxReprocess) {
       const attempt = attempts + 1;
       const reason = `stalled: ${quiet}`;
       next = { ...next, reprocessAttempts: attempt };
-      result.actions.push({ type: 'reprocess', attempt, reason });
+      result.dispatches.push({ type: 'reprocess', attempt, reason });
       result.notes.push({ type: 'vidproc.command.video.reprocess', reason: `reprocess requested (attempt ${attempt} of ${policy.maxReprocess})`, data: { attempt, reason } });
     }
     result.video = next;
@@ -146,53 +146,7 @@ export function onWakeup(video: VideoState, now: string, policy: StallPolicy): W
 
   if (video.stalled && video.lastAlertAt && nowMs >= at(video.lastAlertAt) + policy.repeatAfterMs) {
     result.video = { ...video, lastAlertAt: now };
-    result.actions.push(alert(video, 'video.stalled.repeat', `Video ${video.videoId} is still stalled (${video.status}) since ${video.stalledSince}.`));
+    result.dispatches.push(alert(video, 'video.stalled.repeat', `Video ${video.videoId} is still stalled (${video.status}) since ${video.stalledSince}.`));
   }
   return result;
-}
-
-/** What an operator may do to a video; each is refused with a reason when it makes no sense. */
-export type OperatorAction =
-  | { type: 'retry' }
-  | { type: 'fail'; reason: string }
-  | { type: 'extend'; durationMs: number };
-
-export function refuseOperatorAction(video: VideoState, action: OperatorAction): string | null {
-  if (isTerminal(video.status)) return `video ${video.videoId} is already ${video.status}`;
-  if (action.type === 'fail' && action.reason.trim() === '') return 'a reason is required';
-  if (action.type === 'extend' && !(action.durationMs > 0)) return 'the extension must be a positive duration';
-  return null;
-}
-
-/** Applies an operator action (assumed not refused). */
-export function applyOperatorAction(video: VideoState, action: OperatorAction, now: string, policy: StallPolicy): WatchResult & { reason: string } {
-  switch (action.type) {
-    case 'retry': {
-      const attempt = video.reprocessAttempts + 1;
-      const reason = 'requested by an operator';
-      return {
-        video: armed({ ...video, reprocessAttempts: attempt }, now, policy),
-        actions: [{ type: 'reprocess', attempt, reason }],
-        notes: [],
-        reason: `reprocess requested (attempt ${attempt})`,
-      };
-    }
-    case 'fail': {
-      const failed = failedVideo(video, { code: FAILED_BY_OPERATOR, message: action.reason }, now, now);
-      return { video: failed, actions: [], notes: [], reason: `failed by an operator: ${action.reason}` };
-    }
-    case 'extend': {
-      const from = Math.max(video.deadline ? at(video.deadline) : at(now), at(now));
-      const deadline = iso(from + action.durationMs);
-      return { video: { ...video, deadline }, actions: [], notes: [], reason: `deadline extended by ${formatDuration(action.durationMs)} to ${deadline}` };
-    }
-  }
-}
-
-/** One line for the Web UI: the stage, the last event and the deadline. */
-export function describeWatch(video: VideoState): string {
-  if (isTerminal(video.status)) return '';
-  const last = video.lastEventAt ? `last event ${video.lastEventAt}` : `registered ${video.createdAt}`;
-  const state = video.stalled ? `STALLED since ${video.stalledSince}` : `deadline ${video.deadline ?? 'none'}`;
-  return ` Stage ${video.status}; ${last}; ${state}; reprocess attempts ${video.reprocessAttempts}.`;
 }

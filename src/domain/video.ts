@@ -69,9 +69,6 @@ export interface TrackerState {
 /** How many event ids a tracker remembers for dedupe (carried across continue-as-new). */
 export const MAX_REMEMBERED_EVENT_IDS = 2000;
 
-/** Progress-only changes are written to Postgres at most this often per video. */
-export const PROGRESS_PERSIST_INTERVAL_MS = 5_000;
-
 export function isTerminal(status: VideoStatus): boolean {
   return status === 'completed' || status === 'failed';
 }
@@ -300,23 +297,3 @@ export interface Principal {
 export function canRead(principal: Principal, video: Pick<VideoView, 'userId'>): boolean {
   return principal.operator || (video.userId !== null && video.userId === principal.userId);
 }
-
-/** One line for the Temporal Web UI's "current details". */
-export function describe(video: VideoState): string {
-  switch (video.status) {
-    case 'uploaded':
-      return `Uploaded${video.fileName ? ` (${video.fileName})` : ''}; waiting for processing to start.`;
-    case 'processing':
-      return `Processing: ${video.progress ?? 0}% done (last update ${video.updatedAt}).`;
-    case 'completed':
-      return `Completed at ${video.completedAt}; images at ${video.imagesUrl}.`;
-    case 'failed':
-      return `Failed at ${video.completedAt}: ${video.error?.code} ${video.error?.message}`;
-  }
-}
-
-/** How long a terminal video's workflow stays open to absorb late events before it closes. */
-export const TERMINAL_LINGER_MS = 10 * 60_000;
-
-/** Continue-as-new once a run's history has this many events (or when the server suggests it). */
-export const CONTINUE_AS_NEW_AFTER_EVENTS = 2_000;

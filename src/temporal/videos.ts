@@ -11,16 +11,17 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { VideoEvent, VideoEventInput } from '../domain/events.js';
+import type { OperatorRequest } from '../domain/operator-actions.js';
 import type { VideoView } from '../domain/video.js';
 import {
   eventSignal,
-  extendUpdate,
-  failUpdate,
   getStatusQuery,
   OPERATOR_ACTION_REFUSED,
+  operatorUpdates,
   registerUpdate,
-  retryUpdate,
   VIDEO_OWNED_BY_ANOTHER_USER,
+  VIDEO_WORKFLOW_TYPE,
+  videoIdOf,
   workflowIdFor,
   type RegisterResult,
   type VideoWorkflowInput,
@@ -47,11 +48,6 @@ export interface StalledVideo {
   videoId: string;
   view: VideoView | undefined;
 }
-
-export type OperatorRequest =
-  | { type: 'retry'; by: string }
-  | { type: 'fail'; by: string; reason: string }
-  | { type: 'extend'; by: string; duration: string };
 
 export type LiveStatus =
   | { kind: 'live'; view: VideoView }
@@ -92,7 +88,7 @@ export function createVideoGateway(client: Client, { taskQueue, workflowDefaults
     async sendEvent(event: VideoEvent, timeoutMs = 10_000): Promise<void> {
       // Bounded, so a caller (the bridge) can back off and requeue instead of hanging.
       await client.connection.withDeadline(Date.now() + timeoutMs, () =>
-        client.workflow.signalWithStart<typeof videoWorkflow, [VideoEventInput]>('videoWorkflow', {
+        client.workflow.signalWithStart<typeof videoWorkflow, [VideoEventInput]>(VIDEO_WORKFLOW_TYPE, {
           ...startOptions(event.subject),
           signal: eventSignal,
           signalArgs: [event],
@@ -102,7 +98,7 @@ export function createVideoGateway(client: Client, { taskQueue, workflowDefaults
 
     /** Registers an upload for `userId`, starting the workflow if needed. */
     async register(videoId: string, userId: string, fileName?: string, timeoutMs = 10_000): Promise<RegisterResult> {
-      const startWorkflowOperation = new WithStartWorkflowOperation<typeof videoWorkflow>('videoWorkflow', {
+      const startWorkflowOperation = new WithStartWorkflowOperation<typeof videoWorkflow>(VIDEO_WORKFLOW_TYPE, {
         ...startOptions(videoId),
         workflowIdConflictPolicy: 'USE_EXISTING',
       });
@@ -121,17 +117,10 @@ export function createVideoGateway(client: Client, { taskQueue, workflowDefaults
     },
 
     /** An operator action on a running video's workflow; refused ones throw OperatorActionRefusedError. */
-    async operate(videoId: string, action: OperatorRequest): Promise<VideoView> {
+    async operate(videoId: string, { type, ...request }: OperatorRequest): Promise<VideoView> {
       const handle = client.workflow.getHandle(workflowIdFor(videoId));
       try {
-        switch (action.type) {
-          case 'retry':
-            return await handle.executeUpdate(retryUpdate, { args: [{ by: action.by }] });
-          case 'fail':
-            return await handle.executeUpdate(failUpdate, { args: [{ by: action.by, reason: action.reason }] });
-          case 'extend':
-            return await handle.executeUpdate(extendUpdate, { args: [{ by: action.by, duration: action.duration }] });
-        }
+        return await handle.executeUpdate(operatorUpdates[type as 'retry'], { args: [request] });
       } catch (err) {
         const refusal = refusalOf(err, OPERATOR_ACTION_REFUSED);
         if (refusal) throw new OperatorActionRefusedError(refusal);
@@ -144,7 +133,8 @@ export function createVideoGateway(client: Client, { taskQueue, workflowDefaults
     async listStalled(): Promise<StalledVideo[]> {
       const found: StalledVideo[] = [];
       for await (const execution of client.workflow.list({ query: 'VideoStalled = true AND ExecutionStatus = "Running"' })) {
-        const videoId = execution.workflowId.replace(/^video-/, '');
+        const videoId = videoIdOf(execution.workflowId);
+        if (videoId === null) continue;
         const live = await liveStatus(videoId, 5_000);
         found.push({ videoId, view: live.kind === 'live' ? live.view : undefined });
       }

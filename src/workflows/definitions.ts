@@ -1,14 +1,23 @@
 /**
- * The video workflow's public surface: its id scheme, messages and search attributes.
- * Shared by the workflow, the worker, the bridge and the API (import-safe everywhere).
+ * The video workflow's public surface: its type name, its id scheme (both directions), messages
+ * and search attributes. Shared by the workflow, the worker, the bridge, the API and the CLI
+ * (import-safe everywhere).
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type UpdateDefinition } from '@temporalio/common';
 import type { VideoEventInput } from '../domain/events.js';
-import type { WatchAction } from '../domain/stall.js';
+import { OPERATOR_ACTION_TYPES, type OperatorActionType, type OperatorRequestInput } from '../domain/operator-actions.js';
+import type { Dispatch } from '../domain/stall.js';
 import type { TrackerState, HistoryRecord, VideoView } from '../domain/video.js';
 
-export const workflowIdFor = (videoId: string) => `video-${videoId}`;
+/** The workflow type the worker registers (the exported function's name in ./index.ts). */
+export const VIDEO_WORKFLOW_TYPE = 'videoWorkflow';
+
+const WORKFLOW_ID_PREFIX = 'video-';
+export const workflowIdFor = (videoId: string) => `${WORKFLOW_ID_PREFIX}${videoId}`;
+/** The video a workflow id belongs to, or null for a workflow that is not a video's. */
+export const videoIdOf = (workflowId: string): string | null =>
+  workflowId.startsWith(WORKFLOW_ID_PREFIX) ? workflowId.slice(WORKFLOW_ID_PREFIX.length) : null;
 
 /** A processing-service event (a CloudEvent, validated again by the workflow). */
 export const eventSignal = defineSignal<[VideoEventInput]>('event');
@@ -30,10 +39,13 @@ export const registerUpdate = defineUpdate<RegisterResult, [RegisterInput]>('reg
 
 export const VIDEO_OWNED_BY_ANOTHER_USER = 'VideoOwnedByAnotherUser';
 
-/** Operator actions (Temporal updates with validators); `by` is who did it, kept in the history. */
-export const retryUpdate = defineUpdate<VideoView, [{ by: string }]>('retry');
-export const failUpdate = defineUpdate<VideoView, [{ by: string; reason: string }]>('fail');
-export const extendUpdate = defineUpdate<VideoView, [{ by: string; duration: string }]>('extend');
+/**
+ * One update per operator action, named after it (`retry`, `fail`, `extend`), with a validator
+ * that refuses what makes no sense; the argument is the request as the operator sent it.
+ */
+export const operatorUpdates = Object.fromEntries(
+  OPERATOR_ACTION_TYPES.map((type) => [type, defineUpdate<VideoView, [OperatorRequestInput<typeof type>]>(type)]),
+) as unknown as { [T in OperatorActionType]: UpdateDefinition<VideoView, [OperatorRequestInput<T>], T> };
 export const OPERATOR_ACTION_REFUSED = 'OperatorActionRefused';
 
 export const VideoStatusKey = defineSearchAttributeKey('VideoStatus', SearchAttributeType.KEYWORD);
@@ -41,12 +53,20 @@ export const VideoUserIdKey = defineSearchAttributeKey('VideoUserId', SearchAttr
 export const VideoStalledKey = defineSearchAttributeKey('VideoStalled', SearchAttributeType.BOOL);
 export const videoSearchAttributes = [VideoStatusKey, VideoUserIdKey, VideoStalledKey];
 
+/** What a run hands to the next over a continue-as-new. */
+export interface CarriedState {
+  tracker: TrackerState;
+  /** History records not yet in Postgres (including those being written). */
+  unsaved: HistoryRecord[];
+  /** Alerts and commands not yet sent (including the one being sent). */
+  outbox?: Dispatch[];
+}
+
 export interface VideoWorkflowInput {
   videoId: string;
-  /** State carried over a continue-as-new. */
-  carried?: { tracker: TrackerState; unsaved: HistoryRecord[]; outbox?: WatchAction[] };
-  /** How long to stay open once terminal (defaults to TERMINAL_LINGER_MS). */
+  carried?: CarriedState;
+  /** How long to stay open once terminal (defaults to TERMINAL_LINGER_MS in ./video.ts). */
   lingerMs?: number;
-  /** Continue-as-new after this many history events (defaults to CONTINUE_AS_NEW_AFTER_EVENTS). */
+  /** Continue-as-new after this many history events (defaults to CONTINUE_AS_NEW_AFTER_EVENTS in ./video.ts). */
   continueAsNewAfterEvents?: number;
 }

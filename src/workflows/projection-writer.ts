@@ -1,0 +1,83 @@
+/**
+ * Writes a video's projection to Postgres from its workflow: status and metadata changes at
+ * once, progress-only changes batched (at most every PROGRESS_PERSIST_INTERVAL_MS), so a flood of
+ * progress events costs few writes. Records being written when the run continues as new are
+ * carried with the unsaved ones and written again (the write is idempotent).
+ */
+import { condition, log } from '@temporalio/workflow';
+import type { HistoryRecord, VideoState } from '../domain/video.js';
+import { recordVideo } from './activities.js';
+
+/** Progress-only changes are written to Postgres at most this often per video. */
+export const PROGRESS_PERSIST_INTERVAL_MS = 5_000;
+
+export class ProjectionWriter {
+  private readonly videoId: string;
+  /** The video as it is now (the row written with each batch). */
+  private readonly video: () => VideoState;
+  private unsaved: HistoryRecord[];
+  private writing: HistoryRecord[] = [];
+  /** One of the unsaved records must be written now. */
+  private urgent: boolean;
+  private lastFlushAt = 0;
+  /** Set while the workflow is closing: write at once instead of batching progress. */
+  closing = false;
+
+  constructor(videoId: string, video: () => VideoState, carried: HistoryRecord[] = []) {
+    this.videoId = videoId;
+    this.video = video;
+    this.unsaved = carried;
+    this.urgent = carried.length > 0;
+  }
+
+  add(records: HistoryRecord[], urgent: boolean): void {
+    this.unsaved.push(...records);
+    if (urgent) this.urgent = true;
+  }
+
+  /** Everything is in Postgres. */
+  get idle(): boolean {
+    return this.unsaved.length === 0 && this.writing.length === 0;
+  }
+
+  /** What is not known to be in Postgres, oldest first (to carry over a continue-as-new). */
+  pending(): HistoryRecord[] {
+    return [...this.writing, ...this.unsaved];
+  }
+
+  async run(): Promise<never> {
+    for (;;) {
+      await condition(() => this.unsaved.length > 0);
+      if (!this.urgent && !this.closing) {
+        const wait = this.lastFlushAt + PROGRESS_PERSIST_INTERVAL_MS - Date.now();
+        if (wait > 0) await condition(() => this.urgent || this.closing, wait);
+      }
+      this.writing = this.unsaved;
+      this.unsaved = [];
+      this.urgent = false;
+      await this.write(this.writing);
+      this.writing = [];
+      this.lastFlushAt = Date.now();
+    }
+  }
+
+  /** Writes one batch; a batch Postgres refuses is logged and the row is written without it. */
+  private async write(records: HistoryRecord[]): Promise<void> {
+    try {
+      await recordVideo({ video: this.video(), records });
+    } catch (err) {
+      // Only a non-retryable failure gets here (the data was refused; the edge limits should
+      // prevent it). Keep the projection's row in step at least.
+      log.error('projection write refused; retrying without its history records', {
+        videoId: this.videoId,
+        error: String(err),
+        eventIds: records.map((r) => r.eventId),
+      });
+      try {
+        await recordVideo({ video: this.video(), records: [] });
+      } catch (rowErr) {
+        log.error('projection row refused', { videoId: this.videoId, error: String(rowErr) });
+      }
+    }
+  }
+}
