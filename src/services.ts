@@ -4,6 +4,7 @@
  */
 import { serve } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
+import { topologyNames } from './amqp/topology.js';
 import { createApi } from './api/app.js';
 import { createAuthenticator } from './api/lib/auth.js';
 import { createBridge } from './bridge/consumer.js';
@@ -74,8 +75,9 @@ export async function startBridge(config: Config, address: string, logger: Logge
   const gateway = createVideoGateway(client, { taskQueue: config.TEMPORAL_TASK_QUEUE });
   const bridge = createBridge({ config, gateway, logger });
   await bridge.start();
+  const names = topologyNames(config);
   return {
-    describe: { bridge: `exchange ${config.AMQP_EXCHANGE} -> queue ${config.AMQP_QUEUE} (dead letters: ${config.AMQP_QUEUE}.dlq)` },
+    describe: { bridge: `exchange ${names.exchange} -> queue ${names.queue} (dead letters: ${names.deadLetterQueue})` },
     async stop() {
       await bridge.stop();
       await connection.close();

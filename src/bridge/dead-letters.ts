@@ -5,7 +5,7 @@
  */
 import { connect, type Channel, type ChannelModel, type GetMessage, type Options } from 'amqplib';
 import { DEAD_LETTER_HEADERS } from './consumer.js';
-import { topologyNames, type TopologyConfig } from './topology.js';
+import { topologyNames, type TopologyConfig } from '../amqp/topology.js';
 
 export interface DeadLetter {
   /** 1-based position in the queue, as `vidproc dlq replay <n>` takes it. */

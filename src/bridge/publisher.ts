@@ -4,7 +4,7 @@
  */
 import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import type { VideoEventInput } from '../domain/events.js';
-import { assertTopology, deleteTopology, type TopologyConfig } from './topology.js';
+import { assertTopology, deleteTopology, type TopologyConfig } from '../amqp/topology.js';
 
 export const CLOUDEVENTS_CONTENT_TYPE = 'application/cloudevents+json';
 

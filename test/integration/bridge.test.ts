@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { Client, Connection } from '@temporalio/client';
 import { connect, type ChannelModel, type ConfirmChannel, type GetMessage } from 'amqplib';
 import { bridgeConnectionName, createBridge, DEAD_LETTER_HEADERS, type Bridge, type BridgeOptions } from '../../src/bridge/consumer.js';
-import { assertTopology, deleteTopology, type TopologyNames } from '../../src/bridge/topology.js';
+import { assertTopology, deleteTopology, type TopologyNames } from '../../src/amqp/topology.js';
 import type { Config } from '../../src/config/env.js';
 import { findHistory, findVideo } from '../../src/db/videos.js';
 import { EVENT_TYPES, type VideoEvent } from '../../src/domain/events.js';
