@@ -4,12 +4,12 @@
  */
 import { serve } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
+import { createCommandPublisher } from './amqp/command-publisher.js';
 import { topologyNames } from './amqp/topology.js';
 import { createApi } from './api/app.js';
 import { createAuthenticator } from './api/lib/auth.js';
 import { createBridge } from './bridge/consumer.js';
 import { stallPolicyOf, type Config } from './config/env.js';
-import { createCommandPublisher } from './bridge/commands.js';
 import { connectDatabase } from './db/index.js';
 import type { Logger } from './logger.js';
 import { postgresCheck, temporalCheck, watchAmqp } from './readiness.js';
