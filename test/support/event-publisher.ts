@@ -1,11 +1,11 @@
 /**
  * Publishes CloudEvents (structured JSON) to the events exchange with publisher confirms: what the
- * processing service does. Used by the benchmark and the tests; the routing key is the event type.
+ * processing service does. Used by the tests and the benchmark; the routing key is the event type.
  */
 import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
-import type { VideoEventInput } from '../domain/events.js';
-import { toCloudEventMessage } from '../amqp/cloudevent-message.js';
-import { assertTopology, deleteTopology, type TopologyConfig } from '../amqp/topology.js';
+import { toCloudEventMessage } from '../../src/amqp/cloudevent-message.js';
+import { assertTopology, deleteTopology, type TopologyConfig } from '../../src/amqp/topology.js';
+import type { VideoEventInput } from '../../src/domain/events.js';
 
 export interface EventPublisher {
   /** Publishes without waiting; call `confirm()` to wait until the broker has them all. */
