@@ -15,7 +15,7 @@ import { ConfigError, DEFAULT_TEMPORAL_ADDRESS, loadConfig, type Config } from '
 import { migrateDatabase } from './db/index.js';
 import { createLogger, type Logger } from './logger.js';
 import { startApi, startBridge, startWorker, type Fatal, type Running } from './services.js';
-import { listDeadLetters, replayDeadLetters } from './bridge/dead-letters.js';
+import { listDeadLetters, replayDeadLetters } from './amqp/dead-letters.js';
 import { OPERATOR_ACTION_TYPES, OPERATOR_ACTIONS, type OperatorRequest } from './domain/operator-actions.js';
 import type { VideoView } from './domain/video.js';
 import { connectClient } from './temporal/connection.js';

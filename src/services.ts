@@ -4,14 +4,16 @@
  */
 import { serve } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
+import { createCommandPublisher } from './amqp/command-publisher.js';
+import { openBrokerReadiness } from './amqp/readiness.js';
+import { topologyNames } from './amqp/topology.js';
 import { createApi } from './api/app.js';
 import { createAuthenticator } from './api/lib/auth.js';
 import { createBridge } from './bridge/consumer.js';
 import { stallPolicyOf, type Config } from './config/env.js';
-import { createCommandPublisher } from './bridge/commands.js';
 import { connectDatabase } from './db/index.js';
 import type { Logger } from './logger.js';
-import { postgresCheck, temporalCheck, watchAmqp } from './readiness.js';
+import { postgresCheck, temporalCheck } from './readiness.js';
 import { connectClient, connectWorker } from './temporal/connection.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
 import { ensureSearchAttributes } from './temporal/search-attributes.js';
@@ -74,8 +76,9 @@ export async function startBridge(config: Config, address: string, logger: Logge
   const gateway = createVideoGateway(client, { taskQueue: config.TEMPORAL_TASK_QUEUE });
   const bridge = createBridge({ config, gateway, logger });
   await bridge.start();
+  const names = topologyNames(config);
   return {
-    describe: { bridge: `exchange ${config.AMQP_EXCHANGE} -> queue ${config.AMQP_QUEUE} (dead letters: ${config.AMQP_QUEUE}.dlq)` },
+    describe: { bridge: `exchange ${names.exchange} -> queue ${names.queue} (dead letters: ${names.deadLetterQueue})` },
     async stop() {
       await bridge.stop();
       await connection.close();
@@ -86,7 +89,7 @@ export async function startBridge(config: Config, address: string, logger: Logge
 export async function startApi(config: Config, address: string, logger: Logger): Promise<Running & { url: string }> {
   const orm = await connectDatabase(config.DATABASE_URL);
   const { connection, client } = await connectClient(temporalOf(config, address), { rejectQueriesWhenClosed: true });
-  const amqp = await watchAmqp(config.AMQP_URL, logger);
+  const broker = await openBrokerReadiness(config.AMQP_URL, logger);
   const app = createApi({
     videos: createVideoGateway(client, { taskQueue: config.TEMPORAL_TASK_QUEUE }),
     orm,
@@ -97,7 +100,7 @@ export async function startApi(config: Config, address: string, logger: Logger):
       issuer: config.AUTH_ISSUER,
       audience: config.AUTH_AUDIENCE,
     }),
-    readiness: { postgres: postgresCheck(orm), rabbitmq: amqp.check, temporal: temporalCheck(connection) },
+    readiness: { postgres: postgresCheck(orm), rabbitmq: broker.check, temporal: temporalCheck(connection) },
     logger: logger.child({ component: 'api' }),
   });
   const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>((resolve) => {
@@ -113,7 +116,7 @@ export async function startApi(config: Config, address: string, logger: Logger):
     async stop() {
       // Stop accepting connections; requests in flight finish first.
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await amqp.close();
+      await broker.close();
       await connection.close();
       await orm.close();
     },

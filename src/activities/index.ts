@@ -4,11 +4,10 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import { ValidationError } from '@mikro-orm/core';
-import type { CommandPublisher } from '../bridge/commands.js';
 import type { Orm } from '../db/index.js';
 import { isDataRefused } from '../db/errors.js';
 import { findRecentEventIds, findVideo, saveVideo } from '../db/videos.js';
-import { reprocessCommand } from '../domain/events.js';
+import { reprocessCommand, type ReprocessCommand } from '../domain/events.js';
 import type { Alert, StallPolicy } from '../domain/stall.js';
 import type { HistoryRecord, VideoState } from '../domain/video.js';
 import type { Logger } from '../logger.js';
@@ -17,8 +16,8 @@ export interface ActivityDeps {
   orm: Orm;
   /** The stuck-video policy the workflows follow (from the worker's configuration). */
   policy: StallPolicy;
-  /** Where reprocess commands go. */
-  commands: CommandPublisher;
+  /** Where reprocess commands go (in the worker: the AMQP command publisher). */
+  commands: { publish(command: ReprocessCommand): Promise<void> };
   /** Alerts are always logged here, and POSTed to the webhook when there is one. */
   alerts: { logger: Logger; webhookUrl?: string | undefined };
 }

@@ -7,21 +7,14 @@
 import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  connect,
-  type Channel,
-  type ChannelModel,
-  type ConfirmChannel,
-  type ConsumeMessage,
-  type Options,
-  type RecoveringChannelModel,
-  type RecoveryOptions,
-} from 'amqplib';
+import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, RecoveringChannelModel } from 'amqplib';
+import { openReconnectingConnection } from '../amqp/connection.js';
+import { publishDeadLetter } from '../amqp/dead-letters.js';
+import { assertTopology, topologyNames } from '../amqp/topology.js';
 import type { Config } from '../config/env.js';
 import { decodeVideoEvent, type VideoEvent } from '../domain/events.js';
 import type { Logger } from '../logger.js';
 import type { VideoGateway } from '../temporal/videos.js';
-import { assertTopology, topologyNames } from './topology.js';
 
 export type BridgeConfig = Pick<Config, 'AMQP_URL' | 'AMQP_EXCHANGE' | 'AMQP_QUEUE' | 'AMQP_PREFETCH'>;
 
@@ -40,19 +33,10 @@ export interface Bridge {
   ready(): boolean;
 }
 
-/** Headers added to a message dead-lettered by the bridge. */
-export const DEAD_LETTER_HEADERS = {
-  reason: 'x-vidproc-dead-letter-reason',
-  originalExchange: 'x-vidproc-original-exchange',
-  originalRoutingKey: 'x-vidproc-original-routing-key',
-  deadLetteredAt: 'x-vidproc-dead-lettered-at',
-} as const;
-
 /** The name the bridge's connection carries on the broker (client property `connection_name`). */
 export const bridgeConnectionName = (config: Pick<Config, 'AMQP_QUEUE'>) =>
   `vidproc-bridge ${config.AMQP_QUEUE} ${hostname()}:${process.pid}`;
 
-const RECONNECT: RecoveryOptions = { initialDelay: 200, maxDelay: 30_000, factor: 2, jitter: 0.2, maxRetries: Infinity };
 const TEMPORAL_RETRY = { initialMs: 200, maxMs: 30_000 };
 
 /** One connection's channels and consumer; a reconnect builds a new one. */
@@ -63,7 +47,8 @@ interface Session {
   consumerTag?: string;
 }
 
-type Outcome = 'ack' | 'requeue' | 'reject';
+/** How a message is settled with the broker. */
+type Settlement = 'ack' | 'requeue' | 'reject';
 
 export function createBridge({ config, gateway, logger }: BridgeOptions): Bridge {
   const log = logger.child({ component: 'amqp-bridge', queue: config.AMQP_QUEUE });
@@ -85,8 +70,8 @@ export function createBridge({ config, gateway, logger }: BridgeOptions): Bridge
     const consumer = await model.createChannel();
     const publisher = await model.createConfirmChannel();
     const current: Session = { model, consumer, publisher };
-    watchChannel(current, consumer, 'consumer');
-    watchChannel(current, publisher, 'publisher');
+    recycleOnClose(current, consumer, 'consumer');
+    recycleOnClose(current, publisher, 'publisher');
     await assertTopology(consumer, config);
     await consumer.prefetch(config.AMQP_PREFETCH);
     if (stopping.signal.aborted) throw new Error('the bridge is stopping');
@@ -95,7 +80,8 @@ export function createBridge({ config, gateway, logger }: BridgeOptions): Bridge
     session = current;
   }
 
-  function watchChannel(owner: Session, channel: Channel, role: string): void {
+  /** Logs the channel's errors, and recycles its session when it closes. */
+  function recycleOnClose(owner: Session, channel: Channel, role: string): void {
     channel.on('error', (err: Error) => log.warn({ err, channel: role }, 'AMQP channel error'));
     channel.on('close', () => {
       // A dropped connection closes its channels just before it reports its own close, which
@@ -171,7 +157,7 @@ export function createBridge({ config, gateway, logger }: BridgeOptions): Bridge
   async function deadLetter(owner: Session, msg: ConsumeMessage, reason: string): Promise<void> {
     const context = { routingKey: msg.fields.routingKey, reason };
     try {
-      await publishConfirmed(owner.publisher, names.deadLetterExchange, msg.fields.routingKey, msg.content, deadLetterOptions(msg, reason));
+      await publishDeadLetter(owner.publisher, names.deadLetterExchange, msg, reason);
     } catch (err) {
       // The queue's own dead-letter exchange still takes it, only without the reason.
       log.error({ ...context, err }, 'could not dead-letter the invalid message; rejecting it to the queue dead-letter exchange');
@@ -182,43 +168,21 @@ export function createBridge({ config, gateway, logger }: BridgeOptions): Bridge
     log.warn(context, 'invalid message dead-lettered');
   }
 
-  function settle(owner: Session, msg: ConsumeMessage, outcome: Outcome): void {
+  function settle(owner: Session, msg: ConsumeMessage, settlement: Settlement): void {
     try {
-      if (outcome === 'ack') owner.consumer.ack(msg);
-      else owner.consumer.nack(msg, false, outcome === 'requeue');
+      if (settlement === 'ack') owner.consumer.ack(msg);
+      else owner.consumer.nack(msg, false, settlement === 'requeue');
     } catch (err) {
       // The channel went with its connection: the broker redelivers what was not settled.
-      log.warn({ err, outcome, routingKey: msg.fields.routingKey }, 'could not settle the message; the broker will redeliver it');
+      log.warn({ err, settlement, routingKey: msg.fields.routingKey }, 'could not settle the message; the broker will redeliver it');
     }
-  }
-
-  function watchConnection(conn: RecoveringChannelModel): void {
-    conn.on('connect', () => log.info({ connectionName }, 'connected to RabbitMQ and consuming'));
-    conn.on('disconnect', (err: Error) => {
-      session = undefined;
-      log.warn({ err }, 'disconnected from RabbitMQ');
-    });
-    conn.on('connect-failed', (err: Error) => {
-      if (!stopping.signal.aborted) log.warn({ err }, 'could not connect to RabbitMQ and set up consuming');
-    });
-    conn.on('reconnect-scheduled', ({ attempt, delay }: { attempt: number; delay: number }) =>
-      log.info({ attempt, delayMs: delay }, 'reconnecting to RabbitMQ after a delay'),
-    );
-    conn.on('reconnect-failed', (err: Error) => log.error({ err }, 'gave up reconnecting to RabbitMQ'));
-    conn.on('error', (err: Error) => log.warn({ err }, 'RabbitMQ connection error'));
-    conn.on('blocked', (reason: string) => log.warn({ reason }, 'RabbitMQ blocked the connection'));
-    conn.on('unblocked', () => log.info('RabbitMQ unblocked the connection'));
-    conn.on('handler-error', (err: Error, event: string) => log.error({ err, event }, 'AMQP event listener failed'));
   }
 
   async function run(): Promise<void> {
     if (stopping.signal.aborted) throw new Error('the bridge was stopped');
-    const conn = await connect(config.AMQP_URL, {
-      clientProperties: { connection_name: connectionName },
-      recovery: { ...RECONNECT, waitForConnect: false, setup },
-    });
+    const conn = await openReconnectingConnection({ url: config.AMQP_URL, name: connectionName, logger: log, setup, stopping: stopping.signal });
     connection = conn;
-    watchConnection(conn);
+    conn.on('disconnect', () => (session = undefined));
     if (stopping.signal.aborted) return conn.close();
     try {
       await conn.waitForConnect();
@@ -249,40 +213,6 @@ export function createBridge({ config, gateway, logger }: BridgeOptions): Bridge
     stop: () => (stopped ??= shutdown()),
     ready: () => session !== undefined && !stopping.signal.aborted,
   };
-}
-
-/** The original message as a dead letter: same content and properties, plus why and where from. */
-function deadLetterOptions({ fields, properties }: ConsumeMessage, reason: string): Options.Publish {
-  const options: Options.Publish = {
-    ...properties,
-    headers: {
-      ...properties.headers,
-      [DEAD_LETTER_HEADERS.reason]: reason,
-      [DEAD_LETTER_HEADERS.originalExchange]: fields.exchange,
-      [DEAD_LETTER_HEADERS.originalRoutingKey]: fields.routingKey,
-      [DEAD_LETTER_HEADERS.deadLetteredAt]: new Date().toISOString(),
-    },
-  };
-  // RabbitMQ refuses (and closes the channel on) a user-id other than the publishing connection's.
-  delete options.userId;
-  // A TTL meant for the live queue must not expire the dead letter.
-  delete options.expiration;
-  return options;
-}
-
-/** How long to wait for the broker to confirm a dead letter (a blocked broker never does). */
-const CONFIRM_TIMEOUT_MS = 30_000;
-
-/** Publishes and waits for the broker's confirm; rejects on a nack, a closed channel or a timeout. */
-function publishConfirmed(channel: ConfirmChannel, exchange: string, routingKey: string, content: Buffer, options: Options.Publish): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no confirm from the broker within ${CONFIRM_TIMEOUT_MS} ms`)), CONFIRM_TIMEOUT_MS);
-    channel.publish(exchange, routingKey, content, options, (err: unknown) => {
-      clearTimeout(timer);
-      if (err) reject(err instanceof Error ? err : new Error('the broker did not confirm the publish', { cause: err }));
-      else resolve();
-    });
-  });
 }
 
 /** Delays that double per consecutive failure, up to a ceiling, until a success resets them. */

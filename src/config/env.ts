@@ -85,9 +85,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 /** The Temporal address to connect to; `vidproc dev` starts its own server when it is unset. */
 export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
 
-export const deadLetterExchange = (config: Pick<Config, 'AMQP_EXCHANGE'>) => `${config.AMQP_EXCHANGE}.dlx`;
-export const deadLetterQueue = (config: Pick<Config, 'AMQP_QUEUE'>) => `${config.AMQP_QUEUE}.dlq`;
-
 /** The stuck-video policy the worker's workflows follow. */
 export function stallPolicyOf(config: Config): StallPolicy {
   return {

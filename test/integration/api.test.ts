@@ -11,7 +11,8 @@ import { createAuthenticator, signDevToken } from '../../src/api/lib/auth.js';
 import { connectDatabase } from '../../src/db/index.js';
 import { saveVideo } from '../../src/db/videos.js';
 import { newVideo } from '../../src/domain/video.js';
-import { postgresCheck, temporalCheck, watchAmqp, type AmqpWatch } from '../../src/readiness.js';
+import { openBrokerReadiness, type BrokerReadiness } from '../../src/amqp/readiness.js';
+import { postgresCheck, temporalCheck } from '../../src/readiness.js';
 import { createVideoGateway, type VideoGateway } from '../../src/temporal/videos.js';
 import { ev, uniqueId } from '../support/events.js';
 import { eventually, startHarness, testLogger, type TemporalHarness } from '../support/env.js';
@@ -19,7 +20,7 @@ import { eventually, startHarness, testLogger, type TemporalHarness } from '../s
 let h: TemporalHarness;
 let videos: VideoGateway;
 let app: Api;
-let amqp: AmqpWatch;
+let broker: BrokerReadiness;
 let secret: string;
 const tokens: Record<string, string> = {};
 
@@ -27,13 +28,13 @@ beforeAll(async () => {
   h = await startHarness();
   secret = h.config.AUTH_JWT_SECRET!;
   videos = createVideoGateway(h.client, { taskQueue: h.config.TEMPORAL_TASK_QUEUE });
-  amqp = await watchAmqp(h.config.AMQP_URL, testLogger);
+  broker = await openBrokerReadiness(h.config.AMQP_URL, testLogger);
   app = createApi({
     videos,
     orm: h.orm,
     queryTimeoutMs: 2_000,
     authenticate: createAuthenticator({ secret }),
-    readiness: { postgres: postgresCheck(h.orm), rabbitmq: amqp.check, temporal: temporalCheck(h.connection) },
+    readiness: { postgres: postgresCheck(h.orm), rabbitmq: broker.check, temporal: temporalCheck(h.connection) },
     logger: testLogger,
   });
   tokens.alice = await signDevToken(secret, 'alice');
@@ -41,7 +42,7 @@ beforeAll(async () => {
   tokens.ops = await signDevToken(secret, 'ops', ['operator']);
 });
 afterAll(async () => {
-  await amqp?.close();
+  await broker?.close();
   await h?.stop();
 });
 

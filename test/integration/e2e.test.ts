@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { signDevToken } from '../../src/api/lib/auth.js';
-import { createEventPublisher, type EventPublisher } from '../../src/bridge/publisher.js';
 import { startApi, startBridge, type Running } from '../../src/services.js';
+import { createEventPublisher, type EventPublisher } from '../support/event-publisher.js';
 import { ev, uniqueId } from '../support/events.js';
 import { eventually, startHarness, testConfig, testLogger, type TemporalHarness } from '../support/env.js';
 

@@ -4,8 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect, type ChannelModel } from 'amqplib';
-import { createBridge, DEAD_LETTER_HEADERS, type Bridge } from '../../src/bridge/consumer.js';
-import { assertTopology, deleteTopology, topologyNames } from '../../src/bridge/topology.js';
+import { DEAD_LETTER_HEADERS } from '../../src/amqp/dead-letters.js';
+import { assertTopology, deleteTopology, topologyNames } from '../../src/amqp/topology.js';
+import { createBridge, type Bridge } from '../../src/bridge/consumer.js';
 import { findHistory, findVideo } from '../../src/db/videos.js';
 import { createVideoGateway, type VideoGateway } from '../../src/temporal/videos.js';
 import { runVidproc } from '../support/cli.js';

@@ -7,7 +7,7 @@ import type { Worker } from '@temporalio/worker';
 import { connect } from 'amqplib';
 import { connectDatabase, type Orm } from '../../src/db/index.js';
 import { loadConfig, stallPolicyOf, type Config } from '../../src/config/env.js';
-import { createCommandPublisher } from '../../src/bridge/commands.js';
+import { createCommandPublisher } from '../../src/amqp/command-publisher.js';
 import { connectClient, connectWorker } from '../../src/temporal/connection.js';
 import { createVideoWorker } from '../../src/temporal/worker.js';
 import { createLogger } from '../../src/logger.js';

@@ -1,7 +1,8 @@
 /**
  * Lets Node load the TypeScript sources natively (type stripping, Node >= 22.18) where Jest's
- * module system does not reach: the global setup and teardown. Maps the `./x.js` specifiers
- * that NodeNext style requires onto the `./x.ts` files that exist.
+ * module system does not reach: the global setup and teardown, `vidproc` run by the tests, the
+ * benchmark. Maps the `./x.js` specifiers that NodeNext style requires onto the `./x.ts` files
+ * that exist.
  */
 import { registerHooks } from 'node:module';
 

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the whole stack on this machine, as in production: the Temporal dev server
  * (unless TEMPORAL_ADDRESS is set), Postgres, RabbitMQ, and `vidproc worker`, `vidproc bridge`
- * and `vidproc api` as three processes of their own (this process only publishes and reads):
+ * and `vidproc api` as three processes of their own, built (dist/main.js); this process only
+ * publishes and reads, and runs from source through Node's type stripping (test/support/ts-hooks.mjs):
  *  1. pipeline: publish uploaded/started/completed for N videos; report videos/s until all are
  *     visible as completed through the API, and the publish-to-visible lag (p50, p99);
  *  2. reads: autocannon on GET /v1/videos/:id for in-flight (workflow query) and completed
@@ -19,14 +20,14 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { signDevToken } from '../api/lib/auth.js';
-import { createEventPublisher } from '../bridge/publisher.js';
-import { loadConfig } from '../config/env.js';
-import { migrateDatabase } from '../db/index.js';
-import { EVENT_TYPES, type VideoEventInput } from '../domain/events.js';
-import { createLogger } from '../logger.js';
-import { connectClient } from '../temporal/connection.js';
-import { startDevServer } from '../temporal/dev-server.js';
+import { signDevToken } from '../src/api/lib/auth.js';
+import { loadConfig } from '../src/config/env.js';
+import { migrateDatabase } from '../src/db/index.js';
+import { EVENT_TYPES, type VideoEventInput } from '../src/domain/events.js';
+import { createLogger } from '../src/logger.js';
+import { connectClient } from '../src/temporal/connection.js';
+import { startDevServer } from '../src/temporal/dev-server.js';
+import { createEventPublisher } from '../test/support/event-publisher.js';
 
 const int = (name: string, fallback: number) => Number.parseInt(process.env[name] ?? '', 10) || fallback;
 const VIDEOS = int('BENCH_VIDEOS', 300);
@@ -51,7 +52,7 @@ const benchEnv = {
 };
 const config = loadConfig({ ...process.env, ...benchEnv });
 const logger = createLogger(config.LOG_LEVEL);
-const mainPath = fileURLToPath(new URL('../main.js', import.meta.url));
+const mainPath = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const logPath = join(tmpdir(), `vidproc-bench-${run}.log`);
 
 function freePort(): Promise<number> {

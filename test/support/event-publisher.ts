@@ -1,12 +1,11 @@
 /**
  * Publishes CloudEvents (structured JSON) to the events exchange with publisher confirms: what the
- * processing service does. Used by the benchmark and the tests; the routing key is the event type.
+ * processing service does. Used by the tests and the benchmark; the routing key is the event type.
  */
 import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
-import type { VideoEventInput } from '../domain/events.js';
-import { assertTopology, deleteTopology, type TopologyConfig } from './topology.js';
-
-export const CLOUDEVENTS_CONTENT_TYPE = 'application/cloudevents+json';
+import { toCloudEventMessage } from '../../src/amqp/cloudevent-message.js';
+import { assertTopology, deleteTopology, type TopologyConfig } from '../../src/amqp/topology.js';
+import type { VideoEventInput } from '../../src/domain/events.js';
 
 export interface EventPublisher {
   /** Publishes without waiting; call `confirm()` to wait until the broker has them all. */
@@ -23,11 +22,8 @@ export async function createEventPublisher(url: string, config: TopologyConfig):
   await assertTopology(channel, config);
   return {
     publish(event) {
-      channel.publish(config.AMQP_EXCHANGE, event.type, Buffer.from(JSON.stringify(event)), {
-        contentType: CLOUDEVENTS_CONTENT_TYPE,
-        messageId: event.id,
-        persistent: true,
-      });
+      const { exchange, routingKey, content, options } = toCloudEventMessage(config.AMQP_EXCHANGE, event);
+      channel.publish(exchange, routingKey, content, options);
     },
     confirm: () => channel.waitForConfirms(),
     async close() {

@@ -1,11 +1,12 @@
 /**
- * The AMQP topology the bridge consumes from: a topic exchange for video events, the tracker's
- * queue bound to every video event, and a dead-letter exchange and queue for what the tracker
- * cannot use. Declarations are idempotent, so the bridge re-asserts them on every (re)connect
- * and publishers (tests, the benchmark) can assert them before publishing.
+ * The AMQP topology the bridge consumes from, and the one place its names are made: a topic
+ * exchange for video events, the tracker's queue bound to every video event, and a dead-letter
+ * exchange and queue for what the tracker cannot use. Declarations are idempotent, so the bridge
+ * re-asserts them on every (re)connect and publishers (tests, the benchmark) can assert them
+ * before publishing.
  */
 import type { Channel } from 'amqplib';
-import { deadLetterExchange, deadLetterQueue, type Config } from '../config/env.js';
+import type { Config } from '../config/env.js';
 import { VIDEO_EVENT_BINDING } from '../domain/events.js';
 
 export type TopologyConfig = Pick<Config, 'AMQP_EXCHANGE' | 'AMQP_QUEUE'>;
@@ -21,8 +22,8 @@ export function topologyNames(config: TopologyConfig): TopologyNames {
   return {
     exchange: config.AMQP_EXCHANGE,
     queue: config.AMQP_QUEUE,
-    deadLetterExchange: deadLetterExchange(config),
-    deadLetterQueue: deadLetterQueue(config),
+    deadLetterExchange: `${config.AMQP_EXCHANGE}.dlx`,
+    deadLetterQueue: `${config.AMQP_QUEUE}.dlq`,
   };
 }
 
