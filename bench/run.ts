@@ -122,7 +122,7 @@ async function main() {
   const api = { url: `http://127.0.0.1:${port}` };
 
   // Ready: the API answers /readyz and a worker polls the task queue.
-  const { connection } = await connectClient({ ...config, address });
+  const { connection } = await connectClient({ ...config.temporal, address });
   await until('api', async () => (await fetch(`${api.url}/readyz`)).ok);
   await until('worker', async () => {
     const { pollers } = await connection.workflowService.describeTaskQueue({

@@ -67,30 +67,42 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-export type Config = z.output<typeof envSchema>;
+/** The Temporal address to connect to; `vidproc dev` starts its own server there when TEMPORAL_ADDRESS is unset. */
+export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
+
+/** The environment, plus what is derived from it once: where Temporal is, the stuck-video policy. */
+const configSchema = envSchema.transform((env) => ({
+  ...env,
+  temporal: {
+    address: env.TEMPORAL_ADDRESS ?? DEFAULT_TEMPORAL_ADDRESS,
+    /** No TEMPORAL_ADDRESS: `vidproc dev` runs an embedded dev server at the default address. */
+    embedded: env.TEMPORAL_ADDRESS === undefined,
+    namespace: env.TEMPORAL_NAMESPACE,
+    taskQueue: env.TEMPORAL_TASK_QUEUE,
+    apiKey: env.TEMPORAL_API_KEY,
+    tls: env.TEMPORAL_TLS || env.TEMPORAL_API_KEY !== undefined,
+  },
+  /** The stuck-video policy the worker's workflows follow. */
+  stallPolicy: {
+    uploadedAfterMs: env.STUCK_UPLOADED_AFTER,
+    processingAfterMs: env.STUCK_PROCESSING_AFTER,
+    repeatAfterMs: env.ALERT_REPEAT_AFTER,
+    maxReprocess: env.MAX_REPROCESS,
+  } satisfies StallPolicy,
+}));
+
+export type Config = z.output<typeof configSchema>;
+export type TemporalSettings = Config['temporal'];
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const result = envSchema.safeParse(env);
+  const result = configSchema.safeParse(env);
   if (!result.success) {
     const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   return result.data;
-}
-
-/** The Temporal address to connect to; `vidproc dev` starts its own server when it is unset. */
-export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
-
-/** The stuck-video policy the worker's workflows follow. */
-export function stallPolicyOf(config: Config): StallPolicy {
-  return {
-    uploadedAfterMs: config.STUCK_UPLOADED_AFTER,
-    processingAfterMs: config.STUCK_PROCESSING_AFTER,
-    repeatAfterMs: config.ALERT_REPEAT_AFTER,
-    maxReprocess: config.MAX_REPROCESS,
-  };
 }

@@ -12,7 +12,7 @@ import { connectDatabase } from '../../src/db/index.js';
 import { saveVideo } from '../../src/db/videos.js';
 import { newVideo } from '../../src/domain/video.js';
 import { openBrokerReadiness, type BrokerReadiness } from '../../src/amqp/readiness.js';
-import { postgresCheck, temporalCheck } from '../../src/readiness.js';
+import { postgresCheck, temporalCheck } from '../../src/api/lib/readiness-checks.js';
 import { createVideoGateway, type VideoGateway } from '../../src/temporal/videos.js';
 import { ev, uniqueId } from '../support/events.js';
 import { eventually, startHarness, testLogger, type TemporalHarness } from '../support/env.js';

@@ -4,7 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { signDevToken } from '../../src/api/lib/auth.js';
-import { startApi, startBridge, type Running } from '../../src/services.js';
+import { startApi } from '../../src/processes/api.js';
+import { startBridge } from '../../src/processes/bridge.js';
+import type { Running } from '../../src/processes/running.js';
 import { createEventPublisher, type EventPublisher } from '../support/event-publisher.js';
 import { ev, uniqueId } from '../support/events.js';
 import { eventually, startHarness, testConfig, testLogger, type TemporalHarness } from '../support/env.js';
@@ -17,9 +19,8 @@ let token: string;
 
 beforeAll(async () => {
   h = await startHarness(testConfig({ PORT: '0', HOST: '127.0.0.1' }));
-  const address = process.env.TEMPORAL_ADDRESS!;
-  bridge = await startBridge(h.config, address, testLogger);
-  api = await startApi(h.config, address, testLogger);
+  bridge = await startBridge(h.config, testLogger);
+  api = await startApi(h.config, testLogger);
   publisher = await createEventPublisher(h.config.AMQP_URL, h.config);
   token = await signDevToken(h.config.AUTH_JWT_SECRET!, 'uploader-1');
 });

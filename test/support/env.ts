@@ -6,17 +6,16 @@ import { randomUUID } from 'node:crypto';
 import type { Worker } from '@temporalio/worker';
 import { connect } from 'amqplib';
 import { connectDatabase, type Orm } from '../../src/db/index.js';
-import { loadConfig, stallPolicyOf, type Config } from '../../src/config/env.js';
-import { createCommandPublisher } from '../../src/amqp/command-publisher.js';
-import { connectClient, connectWorker } from '../../src/temporal/connection.js';
-import { createVideoWorker } from '../../src/temporal/worker.js';
+import { loadConfig, type Config } from '../../src/config/env.js';
+import { buildVideoWorker } from '../../src/processes/worker.js';
+import { connectClient } from '../../src/temporal/connection.js';
 import { createLogger } from '../../src/logger.js';
 import { installTemporalRuntime } from '../../src/temporal/runtime.js';
 
 export const testLogger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 installTemporalRuntime(createLogger(process.env.TEST_LOG_LEVEL ?? 'error'));
 
-export function testConfig(overrides: Partial<Record<keyof Config, string>> = {}): Config {
+export function testConfig(overrides: Record<string, string> = {}): Config {
   const suffix = randomUUID().slice(0, 8);
   return loadConfig({
     ...process.env,
@@ -24,6 +23,7 @@ export function testConfig(overrides: Partial<Record<keyof Config, string>> = {}
     AMQP_EXCHANGE: `test.events.${suffix}`,
     AMQP_QUEUE: `test.tracker.${suffix}`,
     AUTH_JWT_SECRET: 'test-secret-test-secret-test-secret-0123456789',
+    ...(process.env.VIDPROC_TEST_WORKFLOW_BUNDLE ? { WORKFLOW_BUNDLE_PATH: process.env.VIDPROC_TEST_WORKFLOW_BUNDLE } : {}),
     LOG_LEVEL: 'silent',
     ...overrides,
   });
@@ -38,23 +38,15 @@ export interface TemporalHarness {
   stop(): Promise<void>;
 }
 
-/** A real worker (prebuilt bundle) and client against the shared dev server and test database. */
+/**
+ * A real worker and client against the shared dev server and the test database. The worker is
+ * built by the function `vidproc worker` uses (src/processes/worker.ts), from the test's config
+ * (which points at the prebuilt test bundle).
+ */
 export async function startHarness(config: Config = testConfig()): Promise<TemporalHarness> {
-  const address = process.env.TEMPORAL_ADDRESS!;
   const orm = await connectDatabase(config.DATABASE_URL);
-  const { connection, client } = await connectClient({ ...config, address });
-  const workerConnection = await connectWorker({ ...config, address });
-  const commands = await createCommandPublisher(config.AMQP_URL, config.AMQP_EXCHANGE, testLogger);
-  const worker = await createVideoWorker({
-    connection: workerConnection,
-    namespace: config.TEMPORAL_NAMESPACE,
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-    orm,
-    policy: stallPolicyOf(config),
-    commands,
-    alerts: { logger: testLogger, webhookUrl: config.ALERT_WEBHOOK_URL },
-    workflowBundle: { codePath: process.env.VIDPROC_TEST_WORKFLOW_BUNDLE! },
-  });
+  const { connection, client } = await connectClient(config.temporal);
+  const { worker, close } = await buildVideoWorker(config, testLogger);
   const running = worker.run();
   return {
     orm,
@@ -65,8 +57,7 @@ export async function startHarness(config: Config = testConfig()): Promise<Tempo
     async stop() {
       worker.shutdown();
       await running;
-      await workerConnection.close();
-      await commands.close();
+      await close();
       await removeExchange(config);
       await connection.close();
       await orm.close(true);

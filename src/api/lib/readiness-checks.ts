@@ -4,7 +4,7 @@
  */
 import type { Connection } from '@temporalio/client';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { ReadinessCheck } from './api/routes/health/health.index.js';
+import type { ReadinessCheck } from '../routes/health/health.index.js';
 
 export function postgresCheck(orm: MikroORM): ReadinessCheck {
   return async () => {

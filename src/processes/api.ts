@@ -1,0 +1,50 @@
+/** The API process: the HTTP API on PORT, with its readiness checks. */
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { openBrokerReadiness } from '../amqp/readiness.js';
+import { createApi } from '../api/app.js';
+import { createAuthenticator } from '../api/lib/auth.js';
+import { postgresCheck, temporalCheck } from '../api/lib/readiness-checks.js';
+import type { Config } from '../config/env.js';
+import { connectDatabase } from '../db/index.js';
+import type { Logger } from '../logger.js';
+import { connectClient } from '../temporal/connection.js';
+import { createVideoGateway } from '../temporal/videos.js';
+import type { Running } from './running.js';
+
+export async function startApi(config: Config, logger: Logger): Promise<Running & { url: string }> {
+  const orm = await connectDatabase(config.DATABASE_URL);
+  const { connection, client } = await connectClient(config.temporal, { rejectQueriesWhenClosed: true });
+  const broker = await openBrokerReadiness(config.AMQP_URL, logger);
+  const app = createApi({
+    videos: createVideoGateway(client, { taskQueue: config.temporal.taskQueue }),
+    orm,
+    queryTimeoutMs: config.TEMPORAL_QUERY_TIMEOUT_MS,
+    authenticate: createAuthenticator({
+      secret: config.AUTH_JWT_SECRET,
+      jwksUrl: config.AUTH_JWKS_URL,
+      issuer: config.AUTH_ISSUER,
+      audience: config.AUTH_AUDIENCE,
+    }),
+    readiness: { postgres: postgresCheck(orm), rabbitmq: broker.check, temporal: temporalCheck(connection) },
+    logger: logger.child({ component: 'api' }),
+  });
+  const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info: AddressInfo) =>
+      resolve({ server: s, port: info.port }),
+    );
+  });
+  const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
+  logger.info({ url }, 'api listening');
+  return {
+    url,
+    endpoints: { api: url, openapi: `${url}/openapi.json` },
+    async stop() {
+      // Stop accepting connections; requests in flight finish first.
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await broker.close();
+      await connection.close();
+      await orm.close();
+    },
+  };
+}

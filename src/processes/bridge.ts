@@ -1,0 +1,23 @@
+/** The bridge process: RabbitMQ -> Temporal. */
+import { topologyNames } from '../amqp/topology.js';
+import { createBridge } from '../bridge/consumer.js';
+import type { Config } from '../config/env.js';
+import type { Logger } from '../logger.js';
+import { connectClient } from '../temporal/connection.js';
+import { createVideoGateway } from '../temporal/videos.js';
+import type { Running } from './running.js';
+
+export async function startBridge(config: Config, logger: Logger): Promise<Running> {
+  const { connection, client } = await connectClient(config.temporal);
+  const gateway = createVideoGateway(client, { taskQueue: config.temporal.taskQueue });
+  const bridge = createBridge({ config, gateway, logger });
+  await bridge.start();
+  const names = topologyNames(config);
+  return {
+    endpoints: { bridge: `exchange ${names.exchange} -> queue ${names.queue} (dead letters: ${names.deadLetterQueue})` },
+    async stop() {
+      await bridge.stop();
+      await connection.close();
+    },
+  };
+}
