@@ -1,9 +1,10 @@
 /**
  * The durable projection: a video's current view and its event history. Written only by
  * activities (src/activities); read by the API when Temporal is not the right source.
+ * The schema test (test/integration/schema.test.ts) checks that the migrations build exactly this.
  */
 import { defineEntity, p } from '@mikro-orm/core';
-import type { VideoError, VideoStatus } from '../domain/video.js';
+import { VIDEO_STATUSES, type VideoError } from '../domain/video.js';
 
 const VideoSchema = defineEntity({
   name: 'Video',
@@ -12,7 +13,8 @@ const VideoSchema = defineEntity({
     videoId: p.string().length(128).primary(),
     userId: p.string().length(256).nullable().index(),
     fileName: p.string().length(1024).nullable(),
-    status: p.string().$type<VideoStatus>().length(16).index(),
+    // varchar(16) leaves room for a longer status; the check constraint says which are allowed.
+    status: p.enum(VIDEO_STATUSES).columnType('varchar(16)').index(),
     progress: p.float().columnType("double precision").nullable(),
     imagesUrl: p.text().nullable(),
     frameCount: p.integer().nullable(),
@@ -29,6 +31,8 @@ const VideoSchema = defineEntity({
     /** History records applied so far; an upsert never replaces a row with a higher version. */
     version: p.integer(),
   },
+  // Partial: few videos are stalled at a time, so the index stays small.
+  indexes: [{ name: 'videos_stalled_index', properties: ['stalled'], where: '"stalled"' }],
 });
 export class Video extends VideoSchema.class {}
 VideoSchema.setClass(Video);
