@@ -1,18 +1,20 @@
 /**
  * The durable projection: a video's current view and its event history. Written only by
  * activities (src/activities); read by the API when Temporal is not the right source.
- * The schema test (test/integration/schema.test.ts) checks that the migrations build exactly this.
+ * Column lengths come from the domain's limits, so whatever the edge accepts fits. The schema
+ * test (test/integration/schema.test.ts) checks that the migrations build exactly this.
  */
 import { defineEntity, p } from '@mikro-orm/core';
+import { LIMITS, RECORDED_EVENT_ID_MAX } from '../domain/events.js';
 import { VIDEO_STATUSES, type VideoError } from '../domain/video.js';
 
 const VideoSchema = defineEntity({
   name: 'Video',
   tableName: 'videos',
   properties: {
-    videoId: p.string().length(128).primary(),
-    userId: p.string().length(256).nullable().index(),
-    fileName: p.string().length(1024).nullable(),
+    videoId: p.string().length(LIMITS.videoId).primary(),
+    userId: p.string().length(LIMITS.userId).nullable().index(),
+    fileName: p.string().length(LIMITS.fileName).nullable(),
     // varchar(16) leaves room for a longer status; the check constraint says which are allowed.
     status: p.enum(VIDEO_STATUSES).columnType('varchar(16)').index(),
     progress: p.float().columnType("double precision").nullable(),
@@ -41,11 +43,11 @@ const VideoEventRecordSchema = defineEntity({
   name: 'VideoEventRecord',
   tableName: 'video_events',
   properties: {
-    videoId: p.string().length(128).primary(),
+    videoId: p.string().length(LIMITS.videoId).primary(),
     seq: p.integer().primary(),
-    eventId: p.string().length(256),
-    type: p.string().length(128),
-    source: p.string().length(1024),
+    eventId: p.string().length(RECORDED_EVENT_ID_MAX),
+    type: p.string().length(LIMITS.eventType),
+    source: p.string().length(LIMITS.source),
     eventTime: p.datetime(),
     receivedAt: p.datetime(),
     applied: p.boolean(),
