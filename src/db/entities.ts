@@ -3,6 +3,8 @@
  * activities (src/activities); read by the API when Temporal is not the right source.
  * Column lengths come from the domain's limits, so whatever the edge accepts fits. The schema
  * test (test/integration/schema.test.ts) checks that the migrations build exactly this.
+ * Nullable columns are `strictNullable` (typed `T | null`, as in the domain) so that src/db/rows.ts
+ * maps every field alike.
  */
 import { defineEntity, p } from '@mikro-orm/core';
 import { LIMITS, RECORDED_EVENT_ID_MAX } from '../domain/events.js';
@@ -13,23 +15,23 @@ const VideoSchema = defineEntity({
   tableName: 'videos',
   properties: {
     videoId: p.string().length(LIMITS.videoId).primary(),
-    userId: p.string().length(LIMITS.userId).nullable().index(),
-    fileName: p.string().length(LIMITS.fileName).nullable(),
+    userId: p.string().length(LIMITS.userId).strictNullable().index(),
+    fileName: p.string().length(LIMITS.fileName).strictNullable(),
     // varchar(16) leaves room for a longer status; the check constraint says which are allowed.
     status: p.enum(VIDEO_STATUSES).columnType('varchar(16)').index(),
-    progress: p.float().columnType("double precision").nullable(),
-    imagesUrl: p.text().nullable(),
-    frameCount: p.integer().nullable(),
-    error: p.json<VideoError>().nullable(),
+    progress: p.float().columnType("double precision").strictNullable(),
+    imagesUrl: p.text().strictNullable(),
+    frameCount: p.integer().strictNullable(),
+    error: p.json<VideoError>().strictNullable(),
     createdAt: p.datetime(),
     updatedAt: p.datetime(),
-    completedAt: p.datetime().nullable(),
+    completedAt: p.datetime().strictNullable(),
     stalled: p.boolean().default(false),
-    stalledSince: p.datetime().nullable(),
-    deadline: p.datetime().nullable(),
-    lastEventAt: p.datetime().nullable(),
+    stalledSince: p.datetime().strictNullable(),
+    deadline: p.datetime().strictNullable(),
+    lastEventAt: p.datetime().strictNullable(),
     reprocessAttempts: p.integer().default(0),
-    lastAlertAt: p.datetime().nullable(),
+    lastAlertAt: p.datetime().strictNullable(),
     /** History records applied so far; an upsert never replaces a row with a higher version. */
     version: p.integer(),
   },
@@ -52,7 +54,7 @@ const VideoEventRecordSchema = defineEntity({
     receivedAt: p.datetime(),
     applied: p.boolean(),
     reason: p.text(),
-    data: p.json<unknown>().nullable(),
+    data: p.json<unknown>().strictNullable(),
   },
 });
 export class VideoEventRecord extends VideoEventRecordSchema.class {}
