@@ -1,34 +1,42 @@
 /**
  * The durable projection: a video's current view and its event history. Written only by
  * activities (src/activities); read by the API when Temporal is not the right source.
+ * Column lengths come from the domain's limits, so whatever the edge accepts fits. The schema
+ * test (test/integration/schema.test.ts) checks that the migrations build exactly this.
+ * Nullable columns are `strictNullable` (typed `T | null`, as in the domain) so that src/db/rows.ts
+ * maps every field alike.
  */
 import { defineEntity, p } from '@mikro-orm/core';
-import type { VideoError, VideoStatus } from '../domain/video.js';
+import { LIMITS, RECORDED_EVENT_ID_MAX } from '../domain/events.js';
+import { VIDEO_STATUSES, type VideoError } from '../domain/video.js';
 
 const VideoSchema = defineEntity({
   name: 'Video',
   tableName: 'videos',
   properties: {
-    videoId: p.string().length(128).primary(),
-    userId: p.string().length(256).nullable().index(),
-    fileName: p.string().length(1024).nullable(),
-    status: p.string().$type<VideoStatus>().length(16).index(),
-    progress: p.float().columnType("double precision").nullable(),
-    imagesUrl: p.text().nullable(),
-    frameCount: p.integer().nullable(),
-    error: p.json<VideoError>().nullable(),
+    videoId: p.string().length(LIMITS.videoId).primary(),
+    userId: p.string().length(LIMITS.userId).strictNullable().index(),
+    fileName: p.string().length(LIMITS.fileName).strictNullable(),
+    // varchar(16) leaves room for a longer status; the check constraint says which are allowed.
+    status: p.enum(VIDEO_STATUSES).columnType('varchar(16)').index(),
+    progress: p.float().columnType("double precision").strictNullable(),
+    imagesUrl: p.text().strictNullable(),
+    frameCount: p.integer().strictNullable(),
+    error: p.json<VideoError>().strictNullable(),
     createdAt: p.datetime(),
     updatedAt: p.datetime(),
-    completedAt: p.datetime().nullable(),
+    completedAt: p.datetime().strictNullable(),
     stalled: p.boolean().default(false),
-    stalledSince: p.datetime().nullable(),
-    deadline: p.datetime().nullable(),
-    lastEventAt: p.datetime().nullable(),
+    stalledSince: p.datetime().strictNullable(),
+    deadline: p.datetime().strictNullable(),
+    lastEventAt: p.datetime().strictNullable(),
     reprocessAttempts: p.integer().default(0),
-    lastAlertAt: p.datetime().nullable(),
+    lastAlertAt: p.datetime().strictNullable(),
     /** History records applied so far; an upsert never replaces a row with a higher version. */
     version: p.integer(),
   },
+  // Partial: few videos are stalled at a time, so the index stays small.
+  indexes: [{ name: 'videos_stalled_index', properties: ['stalled'], where: '"stalled"' }],
 });
 export class Video extends VideoSchema.class {}
 VideoSchema.setClass(Video);
@@ -37,16 +45,16 @@ const VideoEventRecordSchema = defineEntity({
   name: 'VideoEventRecord',
   tableName: 'video_events',
   properties: {
-    videoId: p.string().length(128).primary(),
+    videoId: p.string().length(LIMITS.videoId).primary(),
     seq: p.integer().primary(),
-    eventId: p.string().length(256),
-    type: p.string().length(128),
-    source: p.string().length(1024),
+    eventId: p.string().length(RECORDED_EVENT_ID_MAX),
+    type: p.string().length(LIMITS.eventType),
+    source: p.string().length(LIMITS.source),
     eventTime: p.datetime(),
     receivedAt: p.datetime(),
     applied: p.boolean(),
     reason: p.text(),
-    data: p.json<unknown>().nullable(),
+    data: p.json<unknown>().strictNullable(),
   },
 });
 export class VideoEventRecord extends VideoEventRecordSchema.class {}

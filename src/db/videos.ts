@@ -5,36 +5,28 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { MAX_REMEMBERED_EVENT_IDS, type HistoryRecord, type VideoState } from '../domain/video.js';
 import { Video, VideoEventRecord } from './entities.js';
+import { rowMapping } from './rows.js';
 
-const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
-const date = (s: string | null) => (s ? new Date(s) : null);
+// Typed with the domain's types: the compiler checks that each entity has exactly their fields.
+const videoRows = (em: EntityManager) => {
+  const rows = rowMapping(em, Video);
+  return { toState: (row: Video): VideoState => rows.toDomain(row), toRow: (video: VideoState) => rows.toRow(video) };
+};
 
-export function toState(row: Video): VideoState {
+const historyRows = (em: EntityManager) => {
+  const rows = rowMapping(em, VideoEventRecord);
   return {
-    videoId: row.videoId,
-    userId: row.userId ?? null,
-    fileName: row.fileName ?? null,
-    status: row.status,
-    progress: row.progress ?? null,
-    imagesUrl: row.imagesUrl ?? null,
-    frameCount: row.frameCount ?? null,
-    error: row.error ?? null,
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
-    completedAt: iso(row.completedAt),
-    stalled: row.stalled,
-    stalledSince: iso(row.stalledSince),
-    deadline: iso(row.deadline),
-    lastEventAt: iso(row.lastEventAt),
-    reprocessAttempts: row.reprocessAttempts,
-    lastAlertAt: iso(row.lastAlertAt),
-    version: row.version,
+    toRecord(row: VideoEventRecord): HistoryRecord {
+      const { videoId: _, ...record } = rows.toDomain(row);
+      return record;
+    },
+    toRow: (videoId: string, record: HistoryRecord) => rows.toRow({ videoId, ...record }),
   };
-}
+};
 
 export async function findVideo(em: EntityManager, videoId: string): Promise<VideoState | null> {
   const row = await em.findOne(Video, { videoId }, { disableIdentityMap: true });
-  return row ? toState(row) : null;
+  return row ? videoRows(em).toState(row) : null;
 }
 
 export async function findHistory(em: EntityManager, videoId: string, limit = 500): Promise<HistoryRecord[]> {
@@ -43,17 +35,8 @@ export async function findHistory(em: EntityManager, videoId: string, limit = 50
     { videoId },
     { orderBy: { seq: 'asc' }, limit, disableIdentityMap: true },
   );
-  return rows.map((r) => ({
-    seq: r.seq,
-    eventId: r.eventId,
-    type: r.type,
-    source: r.source,
-    eventTime: r.eventTime.toISOString(),
-    receivedAt: r.receivedAt.toISOString(),
-    applied: r.applied,
-    reason: r.reason,
-    data: r.data ?? null,
-  }));
+  const history = historyRows(em);
+  return rows.map((row) => history.toRecord(row));
 }
 
 /**
@@ -64,48 +47,17 @@ export async function findHistory(em: EntityManager, videoId: string, limit = 50
 export async function saveVideo(em: EntityManager, video: VideoState, records: HistoryRecord[]): Promise<boolean> {
   return em.transactional(async (tx) => {
     if (records.length > 0) {
+      const history = historyRows(tx);
       await tx
         .createQueryBuilder(VideoEventRecord)
-        .insert(
-          records.map((r) => ({
-            videoId: video.videoId,
-            seq: r.seq,
-            eventId: r.eventId,
-            type: r.type,
-            source: r.source,
-            eventTime: new Date(r.eventTime),
-            receivedAt: new Date(r.receivedAt),
-            applied: r.applied,
-            reason: r.reason,
-            data: r.data ?? null,
-          })),
-        )
+        .insert(records.map((record) => history.toRow(video.videoId, record)))
         .onConflict(['videoId', 'seq'])
         .ignore()
         .execute();
     }
     const result = await tx
       .createQueryBuilder(Video)
-      .insert({
-        videoId: video.videoId,
-        userId: video.userId,
-        fileName: video.fileName,
-        status: video.status,
-        progress: video.progress,
-        imagesUrl: video.imagesUrl,
-        frameCount: video.frameCount,
-        error: video.error,
-        createdAt: new Date(video.createdAt),
-        updatedAt: new Date(video.updatedAt),
-        completedAt: date(video.completedAt),
-        stalled: video.stalled,
-        stalledSince: date(video.stalledSince),
-        deadline: date(video.deadline),
-        lastEventAt: date(video.lastEventAt),
-        reprocessAttempts: video.reprocessAttempts,
-        lastAlertAt: date(video.lastAlertAt),
-        version: video.version,
-      })
+      .insert(videoRows(tx).toRow(video))
       .onConflict('videoId')
       .merge()
       .where({ version: { $lt: video.version } })

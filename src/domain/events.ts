@@ -5,13 +5,12 @@
  */
 import { z } from 'zod';
 
-export const VIDEO_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
-
 /**
- * Limits the projection can store (they match the columns in src/db): an event that passes
+ * Limits the projection can store (src/db derives its columns from them): an event that passes
  * here is never refused by Postgres. Postgres text cannot hold NUL characters.
  */
 export const LIMITS = {
+  videoId: 128,
   eventId: 200,
   source: 1024,
   userId: 200,
@@ -19,7 +18,11 @@ export const LIMITS = {
   errorCode: 128,
   errorMessage: 4096,
   frameCount: 2_147_483_647,
+  /** A history line's type: the contract's event types, or the tracker's own (all much shorter). */
+  eventType: 128,
 } as const;
+
+export const VIDEO_ID_PATTERN = new RegExp(`^[A-Za-z0-9._-]{1,${LIMITS.videoId}}$`);
 
 /** A string Postgres can store: no NUL characters, at most `max` characters. */
 export const text = (max: number, min = 1) =>
@@ -31,7 +34,7 @@ export const text = (max: number, min = 1) =>
 
 export const videoIdSchema = z
   .string()
-  .regex(VIDEO_ID_PATTERN, 'must be 1-128 characters of A-Za-z0-9._-');
+  .regex(VIDEO_ID_PATTERN, `must be 1-${LIMITS.videoId} characters of A-Za-z0-9._-`);
 
 export const EVENT_TYPES = {
   uploaded: 'vidproc.video.uploaded',
@@ -147,11 +150,19 @@ export const registrationSchema = z.object({
   fileName: text(LIMITS.fileName).optional(),
 });
 
+const REGISTRATION_ID_PREFIX = 'registration:';
+
+/**
+ * The longest event id a video's history holds: an event's, or a registration's (its prefix and
+ * the owner's id, which is not bound by LIMITS.eventId). The tracker's own notes have short ids.
+ */
+export const RECORDED_EVENT_ID_MAX = Math.max(LIMITS.eventId, REGISTRATION_ID_PREFIX.length + LIMITS.userId);
+
 /** The event an upload registered through the API amounts to (one per owner: a re-registration is a duplicate). */
 export function registrationEvent(videoId: string, userId: string, fileName: string | undefined, now: string): VideoEvent {
   return {
     specversion: '1.0',
-    id: `registration:${userId}`,
+    id: `${REGISTRATION_ID_PREFIX}${userId}`,
     source: 'vidproc-api',
     type: EVENT_TYPES.uploaded,
     subject: videoId,

@@ -3,6 +3,7 @@
  * `now`), so the workflow, the bridge and the API share one set of rules.
  */
 import { EVENT_TYPES, type VideoEvent } from './events.js';
+import { historyRecord } from './history.js';
 
 export const VIDEO_STATUSES = ['uploaded', 'processing', 'completed', 'failed'] as const;
 export type VideoStatus = (typeof VIDEO_STATUSES)[number];
@@ -229,17 +230,8 @@ export function applyEvent(state: TrackerState, event: VideoEvent, now: string):
     version,
   };
   const seenEventIds = duplicate ? state.seenEventIds : remember(state.seenEventIds, event.id);
-  const record: HistoryRecord = {
-    seq: version,
-    eventId: event.id,
-    type: event.type,
-    source: event.source,
-    eventTime: event.time,
-    receivedAt: now,
-    applied: outcome.applied,
-    reason: outcome.reason,
-    data: event.data,
-  };
+  const happened = { eventId: event.id, type: event.type, source: event.source, eventTime: event.time, data: event.data };
+  const record = historyRecord(version, happened, outcome, now);
   return { state: { video, seenEventIds }, outcome, record };
 }
 
@@ -255,17 +247,7 @@ export interface Note {
 /** Adds a note to the history (its own version), with the video as it is after the note. */
 export function appendNote(state: TrackerState, video: VideoState, note: Note, now: string): { state: TrackerState; record: HistoryRecord } {
   const version = Math.max(state.video.version, video.version) + 1;
-  const record: HistoryRecord = {
-    seq: version,
-    eventId: note.eventId,
-    type: note.type,
-    source: note.source,
-    eventTime: now,
-    receivedAt: now,
-    applied: true,
-    reason: note.reason,
-    data: note.data,
-  };
+  const record = historyRecord(version, { ...note, eventTime: now }, { applied: true, reason: note.reason }, now);
   return { state: { ...state, video: { ...video, version } }, record };
 }
 

@@ -4,7 +4,7 @@ import { connectDatabase, type Orm } from '../../src/db/index.js';
 import { isDataRefused, isDatabaseUnavailable } from '../../src/db/errors.js';
 import { findHistory, findVideo, saveVideo } from '../../src/db/videos.js';
 import { applyEvent, newTracker, newVideo, type TrackerState } from '../../src/domain/video.js';
-import type { VideoEvent } from '../../src/domain/events.js';
+import { LIMITS, registrationEvent, type VideoEvent } from '../../src/domain/events.js';
 import { ev, uniqueId } from '../support/events.js';
 import { testConfig } from '../support/env.js';
 
@@ -41,6 +41,16 @@ describe('saveVideo', () => {
     // The same write again is harmless too.
     expect(await saveVideo(orm.em.fork(), states[2]!.video, records)).toBe(false);
     expect(await findHistory(orm.em.fork(), id)).toHaveLength(3);
+  });
+
+  it('stores the longest values the edge lets in, a registration by the longest owner id included', async () => {
+    const id = uniqueId().padEnd(LIMITS.videoId, 'x');
+    const owner = 'u'.repeat(LIMITS.userId);
+    const uploaded = { ...ev.uploaded(id, owner, 'f'.repeat(LIMITS.fileName)), id: 'e'.repeat(LIMITS.eventId), source: 's'.repeat(LIMITS.source) };
+    const { states, records } = steps(id, [registrationEvent(id, owner, undefined, NOW), uploaded]);
+    expect(await saveVideo(orm.em.fork(), states[1]!.video, records)).toBe(true);
+    expect(await findHistory(orm.em.fork(), id)).toEqual(records);
+    expect(await findVideo(orm.em.fork(), id)).toEqual(states[1]!.video);
   });
 
   it('classifies what Postgres refuses as refused, and a dead server as unavailable', async () => {

@@ -1,37 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { registrationSchema, videoErrorSchema, videoIdSchema } from '../../../domain/events.js';
-import { VIDEO_STATUSES } from '../../../domain/video.js';
+import { LIMITS, registrationSchema, videoIdSchema } from '../../../domain/events.js';
 import { problemResponse } from '../../lib/problem.js';
-
-export const videoViewSchema = z
-  .object({
-    videoId: z.string(),
-    userId: z.string().nullable(),
-    status: z.enum(VIDEO_STATUSES),
-    progress: z.number().min(0).max(100).nullable(),
-    imagesUrl: z.string().nullable().openapi({ example: 's3://images/abc.zip' }),
-    error: videoErrorSchema.nullable(),
-    createdAt: z.string().openapi({ format: 'date-time' }),
-    updatedAt: z.string().openapi({ format: 'date-time' }),
-    completedAt: z.string().nullable().openapi({ format: 'date-time' }),
-    stalled: z.boolean().openapi({ description: 'Past its stage deadline with no news from the processing service' }),
-    stalledSince: z.string().nullable().openapi({ format: 'date-time' }),
-  })
-  .openapi('Video');
-
-export const historyRecordSchema = z
-  .object({
-    seq: z.number().int(),
-    eventId: z.string(),
-    type: z.string(),
-    source: z.string(),
-    eventTime: z.string().openapi({ format: 'date-time' }),
-    receivedAt: z.string().openapi({ format: 'date-time' }),
-    applied: z.boolean(),
-    reason: z.string(),
-    data: z.unknown(),
-  })
-  .openapi('VideoEvent');
+import { historyRecordSchema, videoViewSchema } from './videos.schemas.js';
 
 // Domain schemas are plain zod (created before @hono/zod-openapi extends it): no .openapi() on them.
 const videoIdParam = z.object({ videoId: videoIdSchema });
@@ -61,7 +31,7 @@ export const registerVideo = createRoute({
         'application/json': {
           schema: z
             .strictObject({
-              videoId: videoIdSchema.optional().describe('1-128 characters of A-Za-z0-9._-; generated when absent'),
+              videoId: videoIdSchema.optional().describe(`1-${LIMITS.videoId} characters of A-Za-z0-9._-; generated when absent`),
               fileName: registrationSchema.shape.fileName,
             })
             .openapi('RegisterVideo'),
@@ -113,7 +83,7 @@ export const getVideoEvents = createRoute({
   responses: {
     200: {
       description: 'The history, oldest first (as persisted)',
-      content: { 'application/json': { schema: z.object({ videoId: z.string(), events: z.array(historyRecordSchema) }) } },
+      content: { 'application/json': { schema: z.object({ videoId: videoIdSchema, events: z.array(historyRecordSchema) }) } },
     },
     400: problemResponse('Invalid video id or limit'),
     404: problemResponse('No such video (or not yours)'),

@@ -1,0 +1,46 @@
+/**
+ * The API's video shapes, built from the domain's schemas and limits and checked against the
+ * domain's types: a field added to VideoView or HistoryRecord does not compile until it is here.
+ */
+import { z } from '@hono/zod-openapi';
+import { LIMITS, RECORDED_EVENT_ID_MAX, progressEventSchema, videoErrorSchema, videoIdSchema } from '../../../domain/events.js';
+import { VIDEO_STATUSES, type HistoryRecord, type VideoView } from '../../../domain/video.js';
+
+/** True only when A and B are the same type (not merely assignable one way). */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+
+const time = () => z.string().openapi({ format: 'date-time' });
+const timeOrNull = () => z.string().nullable().openapi({ format: 'date-time' });
+
+export const videoViewSchema = z
+  .object({
+    videoId: videoIdSchema,
+    userId: z.string().max(LIMITS.userId).nullable(),
+    status: z.enum(VIDEO_STATUSES),
+    progress: progressEventSchema.shape.data.shape.percent.nullable(),
+    imagesUrl: z.string().nullable().openapi({ example: 's3://images/abc.zip' }),
+    error: videoErrorSchema.nullable(),
+    createdAt: time(),
+    updatedAt: time(),
+    completedAt: timeOrNull(),
+    stalled: z.boolean().openapi({ description: 'Past its stage deadline with no news from the processing service' }),
+    stalledSince: timeOrNull(),
+  })
+  .openapi('Video');
+
+export const historyRecordSchema = z
+  .object({
+    seq: z.number().int().min(1),
+    eventId: z.string().max(RECORDED_EVENT_ID_MAX),
+    type: z.string().max(LIMITS.eventType),
+    source: z.string().max(LIMITS.source),
+    eventTime: time(),
+    receivedAt: time(),
+    applied: z.boolean(),
+    reason: z.string(),
+    data: z.unknown(),
+  })
+  .openapi('VideoEvent');
+
+const _viewIsDomain: Same<z.infer<typeof videoViewSchema>, VideoView> = true;
+const _recordIsDomain: Same<z.infer<typeof historyRecordSchema>, HistoryRecord> = true;
