@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { LIMITS, registrationSchema, videoIdSchema } from '../../../domain/events.js';
+import { jsonBody, jsonResponse } from '../../lib/openapi.js';
 import { problemResponse } from '../../lib/problem.js';
 import { historyRecordSchema, videoViewSchema } from './videos.schemas.js';
 
@@ -13,38 +14,35 @@ const SOURCE_HEADER = {
   },
 };
 
+/** What every route of this resource shares: its tag, bearer auth, and the problems any call can meet. */
+const videosRoute = {
+  tags: ['Videos'],
+  security: [{ bearerAuth: [] }],
+};
 const common = {
   401: problemResponse('Missing or invalid bearer token'),
   503: problemResponse('Temporal or Postgres is not answering'),
 };
+const notYours = { 404: problemResponse('No such video (or not yours)') };
 
 export const registerVideo = createRoute({
+  ...videosRoute,
   method: 'post',
   path: '/videos',
-  tags: ['Videos'],
   summary: 'Register an uploaded video',
-  security: [{ bearerAuth: [] }],
   request: {
-    body: {
-      required: true,
-      content: {
-        'application/json': {
-          schema: z
-            .strictObject({
-              videoId: videoIdSchema.optional().describe(`1-${LIMITS.videoId} characters of A-Za-z0-9._-; generated when absent`),
-              fileName: registrationSchema.shape.fileName,
-            })
-            .openapi('RegisterVideo'),
-        },
-      },
-    },
+    body: jsonBody(
+      z
+        .strictObject({
+          videoId: videoIdSchema.optional().describe(`1-${LIMITS.videoId} characters of A-Za-z0-9._-; generated when absent`),
+          fileName: registrationSchema.shape.fileName,
+        })
+        .openapi('RegisterVideo'),
+    ),
   },
   responses: {
-    201: { description: 'Registered', content: { 'application/json': { schema: videoViewSchema } } },
-    200: {
-      description: 'Already registered by the same user',
-      content: { 'application/json': { schema: videoViewSchema } },
-    },
+    201: jsonResponse('Registered', videoViewSchema),
+    200: jsonResponse('Already registered by the same user', videoViewSchema),
     400: problemResponse('Invalid body'),
     409: problemResponse('The video id belongs to another user'),
     ...common,
@@ -52,42 +50,32 @@ export const registerVideo = createRoute({
 });
 
 export const getVideo = createRoute({
+  ...videosRoute,
   method: 'get',
   path: '/videos/{videoId}',
-  tags: ['Videos'],
   summary: "A video's status and the link to its images",
-  security: [{ bearerAuth: [] }],
   request: { params: videoIdParam },
   responses: {
-    200: {
-      description: 'The video',
-      headers: SOURCE_HEADER,
-      content: { 'application/json': { schema: videoViewSchema } },
-    },
+    200: { ...jsonResponse('The video', videoViewSchema), headers: SOURCE_HEADER },
     400: problemResponse('Invalid video id'),
-    404: problemResponse('No such video (or not yours)'),
+    ...notYours,
     ...common,
   },
 });
 
 export const getVideoEvents = createRoute({
+  ...videosRoute,
   method: 'get',
   path: '/videos/{videoId}/events',
-  tags: ['Videos'],
   summary: "A video's history: every event, applied or ignored, and why",
-  security: [{ bearerAuth: [] }],
   request: {
     params: videoIdParam,
     query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(200) }),
   },
   responses: {
-    200: {
-      description: 'The history, oldest first (as persisted)',
-      content: { 'application/json': { schema: z.object({ videoId: videoIdSchema, events: z.array(historyRecordSchema) }) } },
-    },
+    200: jsonResponse('The history, oldest first (as persisted)', z.object({ videoId: videoIdSchema, events: z.array(historyRecordSchema) })),
     400: problemResponse('Invalid video id or limit'),
-    404: problemResponse('No such video (or not yours)'),
+    ...notYours,
     ...common,
   },
 });
-
