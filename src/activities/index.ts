@@ -3,17 +3,22 @@
  * A thin factory over its dependencies, so tests and the worker pass in the real ones.
  */
 import { ApplicationFailure } from '@temporalio/activity';
-import { ValidationError } from '@mikro-orm/core';
-import type { Orm } from '../db/index.js';
-import { isDataRefused } from '../db/errors.js';
-import { findRecentEventIds, findVideo, saveVideo } from '../db/videos.js';
 import { reprocessCommand, type ReprocessCommand } from '../domain/events.js';
 import type { Alert, StallPolicy } from '../domain/stall.js';
 import type { HistoryRecord, VideoState } from '../domain/video.js';
 import type { Logger } from '../logger.js';
 
+/** The durable projection (in the worker: Postgres, src/db/video-store.ts). */
+export interface ProjectionStore {
+  load(videoId: string): Promise<StoredVideo | null>;
+  /** Upserts the row (never backwards) and appends the records; false when the stored row was as new. */
+  save(video: VideoState, records: HistoryRecord[]): Promise<boolean>;
+  /** The store refused the data itself: retrying cannot help. */
+  isRefused(err: unknown): boolean;
+}
+
 export interface ActivityDeps {
-  orm: Orm;
+  store: ProjectionStore;
   /** The stuck-video policy the workflows follow (from the worker's configuration). */
   policy: StallPolicy;
   /** Where reprocess commands go (in the worker: the AMQP command publisher). */
@@ -30,34 +35,25 @@ export interface StoredVideo {
 /** Errors that retrying cannot fix: the data itself is refused. */
 const NON_RETRYABLE = 'ProjectionRejected';
 
-function permanent(err: unknown): never {
-  if (isDataRefused(err) || err instanceof ValidationError) {
-    throw ApplicationFailure.nonRetryable((err as Error).message, NON_RETRYABLE);
-  }
-  throw err;
-}
-
 const WEBHOOK_TIMEOUT_MS = 10_000;
 
-export function createActivities({ orm, policy, commands, alerts }: ActivityDeps) {
+export function createActivities({ store, policy, commands, alerts }: ActivityDeps) {
   return {
     /**
      * What a new run starts from: the stored projection of the video (with the ids of its recent
      * events), or null, and the stuck-video policy (one call on the hot path instead of two).
      */
     async loadVideo(videoId: string): Promise<{ stored: StoredVideo | null; policy: StallPolicy }> {
-      const em = orm.em.fork();
-      const video = await findVideo(em, videoId);
-      const stored = video ? { video, seenEventIds: await findRecentEventIds(em, videoId) } : null;
-      return { stored, policy };
+      return { stored: await store.load(videoId), policy };
     },
 
     /** Writes the video's state and new history records; never moves the stored row backwards. */
     async recordVideo(input: { video: VideoState; records: HistoryRecord[] }): Promise<{ written: boolean }> {
       try {
-        return { written: await saveVideo(orm.em.fork(), input.video, input.records) };
+        return { written: await store.save(input.video, input.records) };
       } catch (err) {
-        permanent(err);
+        if (store.isRefused(err)) throw ApplicationFailure.nonRetryable((err as Error).message, NON_RETRYABLE);
+        throw err;
       }
     },
 

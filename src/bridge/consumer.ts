@@ -14,7 +14,7 @@ import { assertTopology, topologyNames } from '../amqp/topology.js';
 import type { Config } from '../config/env.js';
 import { decodeVideoEvent, type VideoEvent } from '../domain/events.js';
 import type { Logger } from '../logger.js';
-import type { VideoGateway } from '../temporal/videos.js';
+import type { VideoGateway } from '../temporal/video-gateway.js';
 
 export type BridgeConfig = Pick<Config, 'AMQP_URL' | 'AMQP_EXCHANGE' | 'AMQP_QUEUE' | 'AMQP_PREFETCH'>;
 

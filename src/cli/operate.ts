@@ -9,7 +9,7 @@ import { loadConfig } from '../config/env.js';
 import { OPERATOR_ACTION_TYPES, OPERATOR_ACTIONS, type OperatorRequest } from '../domain/operator-actions.js';
 import type { VideoView } from '../domain/video.js';
 import { connectClient } from '../temporal/connection.js';
-import { createVideoGateway, OperatorActionRefusedError, type VideoGateway } from '../temporal/videos.js';
+import { createVideoGateway, OperatorActionRefusedError, type VideoGateway } from '../temporal/video-gateway.js';
 import { CliError } from './cli-error.js';
 
 /** Who is acting, for the video's history: --by, else VIDPROC_OPERATOR, else the OS user. */

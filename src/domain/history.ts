@@ -1,5 +1,19 @@
 /** A video's history lines, built in one place for events and for the tracker's own notes. */
-import type { HistoryRecord, Outcome } from './video.js';
+
+/** One line of a video's history: an event and what the machine did with it. */
+export interface HistoryRecord {
+  /** 1-based position in the video's history (equals the state's version after it). */
+  seq: number;
+  eventId: string;
+  type: string;
+  source: string;
+  eventTime: string;
+  receivedAt: string;
+  applied: boolean;
+  /** Why it was ignored, or what it changed. */
+  reason: string;
+  data: unknown;
+}
 
 /** What happened: an event, or something the tracker did itself. */
 export type Happening = Pick<HistoryRecord, 'eventId' | 'type' | 'source' | 'eventTime' | 'data'>;
@@ -9,7 +23,7 @@ export type Happening = Pick<HistoryRecord, 'eventId' | 'type' | 'source' | 'eve
  * carry more than a line keeps (subject, specversion...), and lines travel through Temporal into
  * Postgres.
  */
-export function historyRecord(seq: number, what: Happening, outcome: Pick<Outcome, 'applied' | 'reason'>, receivedAt: string): HistoryRecord {
+export function historyRecord(seq: number, what: Happening, outcome: Pick<HistoryRecord, 'applied' | 'reason'>, receivedAt: string): HistoryRecord {
   const { eventId, type, source, eventTime, data } = what;
   return { seq, eventId, type, source, eventTime, receivedAt, applied: outcome.applied, reason: outcome.reason, data };
 }

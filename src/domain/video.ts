@@ -3,7 +3,9 @@
  * `now`), so the workflow, the bridge and the API share one set of rules.
  */
 import { EVENT_TYPES, type VideoEvent } from './events.js';
-import { historyRecord } from './history.js';
+import { historyRecord, type HistoryRecord } from './history.js';
+
+export type { HistoryRecord } from './history.js';
 
 export const VIDEO_STATUSES = ['uploaded', 'processing', 'completed', 'failed'] as const;
 export type VideoStatus = (typeof VIDEO_STATUSES)[number];
@@ -45,20 +47,6 @@ export interface VideoState extends VideoView {
   version: number;
 }
 
-/** One line of a video's history: an event and what the machine did with it. */
-export interface HistoryRecord {
-  /** 1-based position in the video's history (equals the state's version after it). */
-  seq: number;
-  eventId: string;
-  type: string;
-  source: string;
-  eventTime: string;
-  receivedAt: string;
-  applied: boolean;
-  /** Why it was ignored, or what it changed. */
-  reason: string;
-  data: unknown;
-}
 
 /** Live state of the tracker: the video plus the ids it has already seen. */
 export interface TrackerState {

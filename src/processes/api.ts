@@ -9,7 +9,7 @@ import type { Config } from '../config/env.js';
 import { connectDatabase } from '../db/index.js';
 import type { Logger } from '../logger.js';
 import { connectClient } from '../temporal/connection.js';
-import { createVideoGateway } from '../temporal/videos.js';
+import { createVideoGateway } from '../temporal/video-gateway.js';
 import type { Running } from './running.js';
 
 export async function startApi(config: Config, logger: Logger): Promise<Running & { url: string }> {

@@ -4,7 +4,7 @@ import { createBridge } from '../bridge/consumer.js';
 import type { Config } from '../config/env.js';
 import type { Logger } from '../logger.js';
 import { connectClient } from '../temporal/connection.js';
-import { createVideoGateway } from '../temporal/videos.js';
+import { createVideoGateway } from '../temporal/video-gateway.js';
 import type { Running } from './running.js';
 
 export async function startBridge(config: Config, logger: Logger): Promise<Running> {

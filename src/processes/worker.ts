@@ -6,6 +6,7 @@ import type { Worker } from '@temporalio/worker';
 import { createCommandPublisher } from '../amqp/command-publisher.js';
 import type { Config } from '../config/env.js';
 import { connectDatabase } from '../db/index.js';
+import { createProjectionStore } from '../db/video-store.js';
 import type { Logger } from '../logger.js';
 import { connectClient, connectWorker } from '../temporal/connection.js';
 import { installTemporalRuntime } from '../temporal/runtime.js';
@@ -39,7 +40,7 @@ export async function buildVideoWorker(config: Config, logger: Logger): Promise<
       connection: nativeConnection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      orm,
+      store: createProjectionStore(orm),
       policy: config.stallPolicy,
       commands,
       alerts: { logger: logger.child({ component: 'alerts' }), webhookUrl: config.ALERT_WEBHOOK_URL },

@@ -19,12 +19,12 @@ export interface VideoWorkerOptions extends ActivityDeps {
 }
 
 export async function createVideoWorker(options: VideoWorkerOptions): Promise<Worker> {
-  const { connection, namespace, taskQueue, orm, policy, commands, alerts } = options;
+  const { connection, namespace, taskQueue, store, policy, commands, alerts } = options;
   return Worker.create({
     connection,
     namespace,
     taskQueue,
-    activities: createActivities({ orm, policy, commands, alerts }),
+    activities: createActivities({ store, policy, commands, alerts }),
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: options.workflowsPath ?? workflowsPath }),

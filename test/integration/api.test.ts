@@ -9,11 +9,11 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createApi, type Api } from '../../src/api/app.js';
 import { createAuthenticator, signDevToken } from '../../src/api/lib/auth.js';
 import { connectDatabase } from '../../src/db/index.js';
-import { saveVideo } from '../../src/db/videos.js';
+import { saveVideo } from '../../src/db/video-store.js';
 import { newVideo } from '../../src/domain/video.js';
 import { openBrokerReadiness, type BrokerReadiness } from '../../src/amqp/readiness.js';
 import { postgresCheck, temporalCheck } from '../../src/api/lib/readiness-checks.js';
-import { createVideoGateway, type VideoGateway } from '../../src/temporal/videos.js';
+import { createVideoGateway, type VideoGateway } from '../../src/temporal/video-gateway.js';
 import { ev, uniqueId } from '../support/events.js';
 import { eventually, startHarness, testLogger, type TemporalHarness } from '../support/env.js';
 

@@ -13,9 +13,9 @@ import { DEAD_LETTER_HEADERS } from '../../src/amqp/dead-letters.js';
 import { assertTopology, deleteTopology, type TopologyNames } from '../../src/amqp/topology.js';
 import { bridgeConnectionName, createBridge, type Bridge, type BridgeOptions } from '../../src/bridge/consumer.js';
 import type { Config } from '../../src/config/env.js';
-import { findHistory, findVideo } from '../../src/db/videos.js';
+import { findHistory, findVideo } from '../../src/db/video-store.js';
 import { EVENT_TYPES, type VideoEvent } from '../../src/domain/events.js';
-import { createVideoGateway, type VideoGateway } from '../../src/temporal/videos.js';
+import { createVideoGateway, type VideoGateway } from '../../src/temporal/video-gateway.js';
 import { ev, uniqueId } from '../support/events.js';
 import { eventually, startHarness, testConfig, testLogger, type TemporalHarness } from '../support/env.js';
 

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connectDatabase, type Orm } from '../../src/db/index.js';
 import { isDataRefused, isDatabaseUnavailable } from '../../src/db/errors.js';
-import { findHistory, findVideo, saveVideo } from '../../src/db/videos.js';
+import { findHistory, findVideo, saveVideo } from '../../src/db/video-store.js';
 import { applyEvent, newTracker, newVideo, type TrackerState } from '../../src/domain/video.js';
 import { LIMITS, registrationEvent, type VideoEvent } from '../../src/domain/events.js';
 import { ev, uniqueId } from '../support/events.js';

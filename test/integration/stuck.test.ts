@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { COMMAND_TYPES } from '../../src/domain/events.js';
-import { findHistory, findVideo } from '../../src/db/videos.js';
-import { createVideoGateway, OperatorActionRefusedError, type VideoGateway } from '../../src/temporal/videos.js';
+import { findHistory, findVideo } from '../../src/db/video-store.js';
+import { createVideoGateway, OperatorActionRefusedError, type VideoGateway } from '../../src/temporal/video-gateway.js';
 import { getStatusQuery, workflowIdFor } from '../../src/workflows/definitions.js';
 import { ev, uniqueId } from '../support/events.js';
 import { eventually, startHarness, testConfig, type TemporalHarness } from '../support/env.js';

@@ -3,8 +3,8 @@
  * Postgres projection.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { findHistory, findVideo } from '../../src/db/videos.js';
-import { createVideoGateway, VideoOwnedByAnotherUserError, type VideoGateway } from '../../src/temporal/videos.js';
+import { findHistory, findVideo } from '../../src/db/video-store.js';
+import { createVideoGateway, VideoOwnedByAnotherUserError, type VideoGateway } from '../../src/temporal/video-gateway.js';
 import { getStatusQuery, workflowIdFor } from '../../src/workflows/definitions.js';
 import { ev, uniqueId } from '../support/events.js';
 import { eventually, startHarness, testLogger, type TemporalHarness } from '../support/env.js';

@@ -11,7 +11,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { Client } from '@temporalio/client';
-import { createVideoGateway, type VideoGateway } from '../../src/temporal/videos.js';
+import { createVideoGateway, type VideoGateway } from '../../src/temporal/video-gateway.js';
 import { workflowIdFor } from '../../src/workflows/definitions.js';
 import { setupServices, teardownServices } from '../support/setup-services.js';
 import { ev } from '../support/events.js';

@@ -3,9 +3,9 @@
  * finished one, a closed workflow, or a Temporal that does not answer in time.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { findVideo } from '../../../db/videos.js';
+import { findVideo } from '../../../db/video-store.js';
 import { isTerminal, toView, type VideoState, type VideoView } from '../../../domain/video.js';
-import type { VideoGateway } from '../../../temporal/videos.js';
+import type { VideoGateway } from '../../../temporal/video-gateway.js';
 import { HttpProblem } from '../../lib/problem.js';
 
 export type StatusSource = 'workflow' | 'database';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { findHistory } from '../../../db/videos.js';
+import { findHistory } from '../../../db/video-store.js';
 import { canRead, type Principal } from '../../../domain/video.js';
-import { VideoOwnedByAnotherUserError, type VideoGateway } from '../../../temporal/videos.js';
+import { VideoOwnedByAnotherUserError, type VideoGateway } from '../../../temporal/video-gateway.js';
 import { createRouter } from '../../lib/create-app.js';
 import { HttpProblem } from '../../lib/problem.js';
 import { readVideo } from './read-video.js';

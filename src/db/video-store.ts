@@ -2,9 +2,12 @@
  * Reads and writes of the projection. Writes are idempotent and never move a video backwards:
  * the row is replaced only by a higher version, history records are keyed by (video, seq).
  */
+import { ValidationError } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { MAX_REMEMBERED_EVENT_IDS, type HistoryRecord, type VideoState } from '../domain/video.js';
 import { Video, VideoEventRecord } from './entities.js';
+import { isDataRefused } from './errors.js';
+import type { Orm } from './index.js';
 import { rowMapping } from './rows.js';
 
 // Typed with the domain's types: the compiler checks that each entity has exactly their fields.
@@ -74,4 +77,21 @@ export async function findRecentEventIds(em: EntityManager, videoId: string, lim
     { fields: ['eventId'], orderBy: { seq: 'desc' }, limit, disableIdentityMap: true },
   );
   return [...new Set(rows.map((r) => r.eventId).reverse())];
+}
+
+/**
+ * The projection as the worker's activities use it (their ProjectionStore): each call in a fresh
+ * context of its own, since activities run concurrently.
+ */
+export function createProjectionStore(orm: Orm) {
+  return {
+    async load(videoId: string): Promise<{ video: VideoState; seenEventIds: string[] } | null> {
+      const em = orm.em.fork();
+      const video = await findVideo(em, videoId);
+      return video ? { video, seenEventIds: await findRecentEventIds(em, videoId) } : null;
+    },
+    save: (video: VideoState, records: HistoryRecord[]) => saveVideo(orm.em.fork(), video, records),
+    /** Postgres (or MikroORM's own checks) refused the data itself: retrying cannot help. */
+    isRefused: (err: unknown) => isDataRefused(err) || err instanceof ValidationError,
+  };
 }
