@@ -3,7 +3,8 @@
  * real worker on a task queue of its own, and a client.
  */
 import { randomUUID } from 'node:crypto';
-import type { Worker } from '@temporalio/worker';
+import type { Client, Connection } from '@temporalio/client';
+import type { NativeConnection, Worker } from '@temporalio/worker';
 import { connect } from 'amqplib';
 import { connectDatabase, type Orm } from '../../src/db/index.js';
 import { loadConfig, stallPolicyOf, type Config } from '../../src/config/env.js';
@@ -38,12 +39,24 @@ export interface TemporalHarness {
   stop(): Promise<void>;
 }
 
-/** A real worker (prebuilt bundle) and client against the shared dev server and test database. */
-export async function startHarness(config: Config = testConfig()): Promise<TemporalHarness> {
+/** A Temporal server the test owns (a `TestWorkflowEnvironment`): its client and connections. */
+export interface TemporalServer {
+  client: Client;
+  connection: Connection;
+  nativeConnection: NativeConnection;
+}
+
+/**
+ * A real worker (prebuilt bundle) and client against the test database and the shared dev server,
+ * or `server` (say, a time-skipping one), whose connections stay open: their owner closes them.
+ */
+export async function startHarness(config: Config = testConfig(), server?: TemporalServer): Promise<TemporalHarness> {
   const address = process.env.TEMPORAL_ADDRESS!;
   const orm = await connectDatabase(config.DATABASE_URL);
-  const { connection, client } = await connectClient({ ...config, address });
-  const workerConnection = await connectWorker({ ...config, address });
+  const { connection, client } = server
+    ? { connection: server.connection, client: server.client }
+    : await connectClient({ ...config, address });
+  const workerConnection = server?.nativeConnection ?? (await connectWorker({ ...config, address }));
   const commands = await createCommandPublisher(config.AMQP_URL, config.AMQP_EXCHANGE, testLogger);
   const worker = await createVideoWorker({
     connection: workerConnection,
@@ -65,10 +78,10 @@ export async function startHarness(config: Config = testConfig()): Promise<Tempo
     async stop() {
       worker.shutdown();
       await running;
-      await workerConnection.close();
+      if (!server) await workerConnection.close();
       await commands.close();
       await removeExchange(config);
-      await connection.close();
+      if (!server) await connection.close();
       await orm.close(true);
     },
   };
