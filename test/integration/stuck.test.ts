@@ -1,11 +1,14 @@
 /**
- * Stuck videos on the real Temporal dev server (short deadlines), with a real HTTP receiver for
- * the alert webhook and the real RabbitMQ for the reprocess commands.
+ * Stuck videos on the real Temporal dev server, on the real clock (deadlines of seconds), with a
+ * real HTTP receiver for the alert webhook and the real RabbitMQ for the reprocess commands: the
+ * whole schedule end to end, and the stalled video in Temporal visibility (what `vidproc videos
+ * stuck` lists; the time-skipping test server has no visibility queries). The schedule's other
+ * cases, with production's deadlines, run on the time-skipping server: stuck-schedule.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { COMMAND_TYPES } from '../../src/domain/events.js';
 import { findHistory, findVideo } from '../../src/db/video-store.js';
-import { createVideoGateway, OperatorActionRefusedError, type VideoGateway } from '../../src/temporal/video-gateway.js';
+import { createVideoGateway, type VideoGateway } from '../../src/temporal/video-gateway.js';
 import { getStatusQuery, workflowIdFor } from '../../src/workflows/definitions.js';
 import { ev, uniqueId } from '../support/events.js';
 import { eventually, startHarness, testConfig, type TemporalHarness } from '../support/env.js';
@@ -89,65 +92,5 @@ describe('a video left without events', () => {
       'vidproc.command.video.reprocess',
       'vidproc.video.timed_out',
     ]);
-  });
-
-  it('recovers when events come back, and says so', async () => {
-    const id = uniqueId('recover');
-    await videos.sendEvent(ev.uploaded(id, 'bob'));
-    await eventually(async () => ((await view(id)).stalled ? true : undefined));
-    await videos.sendEvent(ev.started(id));
-    const moving = await eventually(async () => {
-      const v = await view(id);
-      return v.status === 'processing' && !v.stalled ? v : undefined;
-    });
-    expect(moving.stalledSince).toBeNull();
-    const alerts = await eventually(() => (alertsFor(id).length >= 2 ? alertsFor(id) : undefined));
-    expect(alerts.slice(0, 2).map((a) => [a.kind, a.status])).toEqual([
-      ['video.stalled', 'uploaded'],
-      ['video.recovered', 'processing'],
-    ]);
-    await videos.sendEvent(ev.completed(id));
-  });
-
-  it('retries the alert webhook when it fails', async () => {
-    const id = uniqueId('hook');
-    webhook.failNext(2, 503);
-    await videos.sendEvent(ev.uploaded(id, 'carol'));
-    const [alert] = await eventually(() => (alertsFor(id).length >= 1 ? alertsFor(id) : undefined), { timeoutMs: 20_000 });
-    expect(alert).toMatchObject({ kind: 'video.stalled', status: 'uploaded' });
-    await videos.sendEvent(ev.failed(id, 'E', 'done with this test'));
-  });
-});
-
-describe('operator actions', () => {
-  it('retry, extend and fail, each recorded with who did it; refused once the video is finished', async () => {
-    const id = uniqueId('ops');
-    await videos.sendEvent(ev.uploaded(id, 'dave'));
-    await videos.sendEvent(ev.started(id));
-
-    await videos.operate(id, { type: 'retry', by: 'ops-anna' });
-    await eventually(() => (commandsFor(id).some((c) => c.data.reason === 'requested by an operator') ? true : undefined));
-    await videos.operate(id, { type: 'extend', by: 'ops-anna', duration: '1h' });
-    await expect(videos.operate(id, { type: 'extend', by: 'ops-anna', duration: 'soon' })).rejects.toThrow(OperatorActionRefusedError);
-    const failed = await videos.operate(id, { type: 'fail', by: 'ops-ben', reason: 'source file is corrupt' });
-    expect(failed).toMatchObject({ status: 'failed', error: { code: 'FAILED_BY_OPERATOR', message: 'source file is corrupt' } });
-
-    await expect(videos.operate(id, { type: 'retry', by: 'ops-anna' })).rejects.toThrow(/already failed/);
-    const history = await eventually(async () => {
-      const rows = await findHistory(h.orm.em.fork(), id);
-      return rows.some((r) => r.type === 'vidproc.operator.fail') ? rows : undefined;
-    });
-    expect(history.filter((r) => r.type.startsWith('vidproc.operator.')).map((r) => [r.type, r.source])).toEqual([
-      ['vidproc.operator.retry', 'operator:ops-anna'],
-      ['vidproc.operator.extend', 'operator:ops-anna'],
-      ['vidproc.operator.fail', 'operator:ops-ben'],
-    ]);
-    expect(history.find((r) => r.type === 'vidproc.operator.extend')?.reason).toMatch(/extended by 1h/);
-    // The extension kept it from stalling: no stalled alert for this video.
-    expect(alertsFor(id)).toEqual([]);
-  });
-
-  it('refuses actions on a video without a running workflow', async () => {
-    await expect(videos.operate(uniqueId('none'), { type: 'retry', by: 'x' })).rejects.toThrow(/no running workflow/);
   });
 });

@@ -3,6 +3,7 @@
  * real worker on a task queue of its own, and a client.
  */
 import { randomUUID } from 'node:crypto';
+import type { Client, Connection } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { connect } from 'amqplib';
 import { connectDatabase, type Orm } from '../../src/db/index.js';
@@ -38,14 +39,23 @@ export interface TemporalHarness {
   stop(): Promise<void>;
 }
 
+/** A Temporal server the test owns (a `TestWorkflowEnvironment`): its address, client and connection. */
+export interface TemporalServer {
+  address: string;
+  client: Client;
+  connection: Connection;
+}
+
 /**
- * A real worker and client against the shared dev server and the test database. The worker is
- * built by the function `vidproc worker` uses (src/processes/worker.ts), from the test's config
- * (which points at the prebuilt test bundle).
+ * A real worker and client against the test database and the shared dev server, or `server`
+ * (say, a time-skipping one, whose client and connection stay open: their owner closes them).
+ * The worker is built by the function `vidproc worker` uses (src/processes/worker.ts), from the
+ * test's config (which points at the prebuilt test bundle).
  */
-export async function startHarness(config: Config = testConfig()): Promise<TemporalHarness> {
+export async function startHarness(config: Config = testConfig(), server?: TemporalServer): Promise<TemporalHarness> {
+  if (server) config = { ...config, temporal: { ...config.temporal, address: server.address } };
   const orm = await connectDatabase(config.DATABASE_URL);
-  const { connection, client } = await connectClient(config.temporal);
+  const { connection, client } = server ?? (await connectClient(config.temporal));
   const { worker, close } = await buildVideoWorker(config, testLogger);
   const running = worker.run();
   return {
@@ -59,7 +69,7 @@ export async function startHarness(config: Config = testConfig()): Promise<Tempo
       await running;
       await close();
       await removeExchange(config);
-      await connection.close();
+      if (!server) await connection.close();
       await orm.close(true);
     },
   };
