@@ -8,22 +8,32 @@ import { fileURLToPath } from 'node:url';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { videoSearchAttributes } from '../workflows/definitions.js';
 
-/** The CLI installed by `npm install` (scripts/install-temporal-cli.sh). */
-const projectCli = fileURLToPath(new URL('../../.tools/temporal/bin/temporal', import.meta.url));
+/** A Temporal tool the project installs into .tools (scripts/install-temporal-*.sh): its name and where it lands. */
+export interface TemporalTool {
+  /** The executable's name on PATH. */
+  name: string;
+  /** The variable that names it explicitly. */
+  variable: string;
+  /** The project's own copy, relative to the repository. */
+  projectPath: string;
+}
+
+export const TEMPORAL_CLI: TemporalTool = { name: 'temporal', variable: 'TEMPORAL_CLI_PATH', projectPath: '.tools/temporal/bin/temporal' };
 
 /**
- * Where the Temporal CLI is: TEMPORAL_CLI_PATH, else `temporal` on PATH, else the project's own
- * copy; undefined means "let the SDK download it".
+ * Where a Temporal tool is: the path given explicitly, else the executable on PATH, else the
+ * project's own copy; undefined means "let the SDK download it".
  */
-export function findTemporalCli(explicit?: string, path = process.env.PATH ?? ''): string | undefined {
+export function findTemporalTool(tool: TemporalTool, explicit?: string, path = process.env.PATH ?? ''): string | undefined {
   if (explicit) {
-    if (!existsSync(explicit)) throw new Error(`TEMPORAL_CLI_PATH=${explicit} does not exist`);
+    if (!existsSync(explicit)) throw new Error(`${tool.variable}=${explicit} does not exist`);
     return explicit;
   }
   for (const dir of path.split(delimiter)) {
-    if (dir && existsSync(join(dir, 'temporal'))) return join(dir, 'temporal');
+    if (dir && existsSync(join(dir, tool.name))) return join(dir, tool.name);
   }
-  return existsSync(projectCli) ? projectCli : undefined;
+  const projectCopy = fileURLToPath(new URL(`../../${tool.projectPath}`, import.meta.url));
+  return existsSync(projectCopy) ? projectCopy : undefined;
 }
 
 export interface DevServerOptions {
@@ -44,7 +54,7 @@ export interface DevServer {
 }
 
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
-  const cli = findTemporalCli(options.cliPath);
+  const cli = findTemporalTool(TEMPORAL_CLI, options.cliPath);
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: cli ? { type: 'existing-path', path: cli } : { type: 'cached-download' },

@@ -4,34 +4,21 @@
  * milliseconds while a test awaits a workflow's result or `env.sleep()`s; activities and workflow
  * tasks still run for real (time stands still while they are in flight).
  */
-import { existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { findTemporalTool, type TemporalTool } from '../../src/temporal/dev-server.js';
 
-const projectTestServer = fileURLToPath(new URL('../../.tools/temporal-test-server/bin/temporal-test-server', import.meta.url));
-
-/**
- * TEMPORAL_TEST_SERVER_PATH, else `temporal-test-server` on PATH, else the project's own copy;
- * undefined means "let the SDK download it".
- */
-export function findTestServer(explicit = process.env.TEMPORAL_TEST_SERVER_PATH, path = process.env.PATH ?? ''): string | undefined {
-  if (explicit) {
-    if (!existsSync(explicit)) throw new Error(`TEMPORAL_TEST_SERVER_PATH=${explicit} does not exist`);
-    return explicit;
-  }
-  for (const dir of path.split(delimiter)) {
-    if (dir && existsSync(join(dir, 'temporal-test-server'))) return join(dir, 'temporal-test-server');
-  }
-  return existsSync(projectTestServer) ? projectTestServer : undefined;
-}
+const TEST_SERVER: TemporalTool = {
+  name: 'temporal-test-server',
+  variable: 'TEMPORAL_TEST_SERVER_PATH',
+  projectPath: '.tools/temporal-test-server/bin/temporal-test-server',
+};
 
 /**
  * A time-skipping test server of the test's own. The worker's start-up registers the video
  * search attributes on it (the workflow's upserts are refused otherwise), as on any server.
  */
 export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
-  const path = findTestServer();
+  const path = findTemporalTool(TEST_SERVER, process.env.TEMPORAL_TEST_SERVER_PATH);
   return TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: path ? { type: 'existing-path', path } : { type: 'cached-download' } },
   });
