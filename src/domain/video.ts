@@ -29,6 +29,11 @@ export interface VideoView {
   /** Past its stage's deadline with no news (see stall.ts). */
   stalled: boolean;
   stalledSince: string | null;
+  /**
+   * Number of history records so far: every change of the view raises it, so it orders views
+   * (SSE ids, webhook deliveries, ETags) and the durable projection never accepts a lower one.
+   */
+  version: number;
 }
 
 /** Everything the tracker knows about one video. */
@@ -43,8 +48,6 @@ export interface VideoState extends VideoView {
   reprocessAttempts: number;
   /** When the last stalled alert (first or repeat) went out. */
   lastAlertAt: string | null;
-  /** Number of history records so far; the durable projection never accepts a lower one. */
-  version: number;
 }
 
 
@@ -97,8 +100,8 @@ export function newTracker(video: VideoState): TrackerState {
 }
 
 export function toView(video: VideoState): VideoView {
-  const { videoId, userId, status, progress, imagesUrl, error, createdAt, updatedAt, completedAt, stalled, stalledSince } = video;
-  return { videoId, userId, status, progress, imagesUrl, error, createdAt, updatedAt, completedAt, stalled, stalledSince };
+  const { videoId, userId, status, progress, imagesUrl, error, createdAt, updatedAt, completedAt, stalled, stalledSince, version } = video;
+  return { videoId, userId, status, progress, imagesUrl, error, createdAt, updatedAt, completedAt, stalled, stalledSince, version };
 }
 
 /** What applying one event did. `kind` tells the caller how urgently to persist it. */

@@ -6,6 +6,7 @@ import { createApi } from '../api/app.js';
 import { createAuthenticator } from '../api/lib/auth.js';
 import { postgresCheck, temporalCheck } from '../api/lib/readiness-checks.js';
 import type { Config } from '../config/env.js';
+import { linksAsStored } from '../domain/public-video.js';
 import { connectDatabase } from '../db/index.js';
 import type { Logger } from '../logger.js';
 import { connectClient } from '../temporal/connection.js';
@@ -20,6 +21,7 @@ export async function startApi(config: Config, logger: Logger): Promise<Running 
     videos: createVideoGateway(client, { taskQueue: config.temporal.taskQueue }),
     orm,
     queryTimeoutMs: config.TEMPORAL_QUERY_TIMEOUT_MS,
+    openLink: linksAsStored,
     authenticate: createAuthenticator({
       secret: config.AUTH_JWT_SECRET,
       jwksUrl: config.AUTH_JWKS_URL,

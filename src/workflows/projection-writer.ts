@@ -1,15 +1,20 @@
 /**
  * Writes a video's projection to Postgres from its workflow: status and metadata changes at
  * once, progress-only changes batched (at most every PROGRESS_PERSIST_INTERVAL_MS), so a flood of
- * progress events costs few writes. Records being written when the run continues as new are
+ * progress events costs few writes while the live streams, fed by those writes, still see
+ * progress within about a second. Records being written when the run continues as new are
  * carried with the unsaved ones and written again (the write is idempotent).
  */
-import { condition, log } from '@temporalio/workflow';
+import { condition, log, patched } from '@temporalio/workflow';
 import type { HistoryRecord, VideoState } from '../domain/video.js';
 import { recordVideo } from './activities.js';
 
-/** Progress-only changes are written to Postgres at most this often per video. */
-export const PROGRESS_PERSIST_INTERVAL_MS = 5_000;
+/** Progress-only changes are written to Postgres (and so reach the live streams) at most this often per video. */
+export const PROGRESS_PERSIST_INTERVAL_MS = 1_000;
+/** The interval before the live streams: workflows that started then replay with it. */
+const PROGRESS_PERSIST_INTERVAL_BEFORE_STREAMS_MS = 5_000;
+const progressInterval = () =>
+  patched('progress-every-second') ? PROGRESS_PERSIST_INTERVAL_MS : PROGRESS_PERSIST_INTERVAL_BEFORE_STREAMS_MS;
 
 export class ProjectionWriter {
   private readonly videoId: string;
@@ -49,7 +54,7 @@ export class ProjectionWriter {
     for (;;) {
       await condition(() => this.unsaved.length > 0);
       if (!this.urgent && !this.closing) {
-        const wait = this.lastFlushAt + PROGRESS_PERSIST_INTERVAL_MS - Date.now();
+        const wait = this.lastFlushAt + progressInterval() - Date.now();
         if (wait > 0) await condition(() => this.urgent || this.closing, wait);
       }
       this.writing = this.unsaved;

@@ -1,6 +1,7 @@
 /**
  * The HTTP API through app.request(), over the real Temporal dev server, worker and Postgres.
  */
+import { linksAsStored } from '../../src/domain/public-video.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -33,6 +34,7 @@ beforeAll(async () => {
     videos,
     orm: h.orm,
     queryTimeoutMs: 2_000,
+    openLink: linksAsStored,
     authenticate: createAuthenticator({ secret }),
     readiness: { postgres: postgresCheck(h.orm), rabbitmq: broker.check, temporal: temporalCheck(h.connection) },
     logger: testLogger,
@@ -87,6 +89,7 @@ describe('authentication', () => {
       videos,
       orm: h.orm,
       queryTimeoutMs: 2_000,
+      openLink: linksAsStored,
       authenticate,
       readiness: {},
       logger: testLogger,
@@ -214,6 +217,7 @@ describe('GET /v1/videos/:videoId', () => {
       videos: createVideoGateway(new Client({ connection: deadConnection }), { taskQueue: 'unused' }),
       orm: h.orm,
       queryTimeoutMs: 300,
+      openLink: linksAsStored,
       authenticate: createAuthenticator({ secret }),
       readiness: { temporal: temporalCheck(deadConnection, 300) },
       logger: testLogger,
@@ -243,6 +247,7 @@ describe('when Postgres is down', () => {
         videos,
         orm: deadOrm,
         queryTimeoutMs: 2_000,
+        openLink: linksAsStored,
         authenticate: createAuthenticator({ secret }),
         readiness: { postgres: postgresCheck(deadOrm) },
         logger: testLogger,

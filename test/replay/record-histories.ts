@@ -86,6 +86,18 @@ const scenarios: Record<string, { stuck?: boolean; defaults?: { lingerMs?: numbe
       return closedRuns(client, id);
     },
   },
+  'progress-batching': {
+    run: async (videos, client, id) => {
+      await videos.register(id, 'grace', 'progress.mp4');
+      await videos.sendEvent(ev.started(id));
+      for (let p = 5; p <= 95; p += 5) {
+        await videos.sendEvent(ev.progress(id, p));
+        await new Promise((resolve) => setTimeout(resolve, 150));
+      }
+      await videos.sendEvent(ev.completed(id));
+      return closedRuns(client, id);
+    },
+  },
   'continue-as-new': {
     defaults: { lingerMs: 1_000, continueAsNewAfterEvents: 40 },
     run: async (videos, client, id) => {
@@ -126,7 +138,8 @@ try {
     for (const [i, runId] of runs.entries()) {
       const history = await h.client.workflow.getHandle(workflowIdFor(id), runId).fetchHistory();
       const file = `${outDir}${stamp}.${name}${runs.length > 1 ? `.run${i + 1}` : ''}.json`;
-      await writeFile(file, `${historyToJSON(history)}\n`);
+      // Never over a recorded history: it stands for workflows that ran on older code.
+      await writeFile(file, `${historyToJSON(history)}\n`, { flag: 'wx' });
       process.stdout.write(`recorded ${file} (${history.events?.length ?? 0} events)\n`);
     }
   }

@@ -198,7 +198,10 @@ describe('properties', () => {
             // Redeliver some events already seen, in any order.
             for (const pick of redeliveries) delivered.push(firsts[pick % firsts.length]!);
           }
-          expect(toView(run(delivered).video)).toEqual(toView(run(firsts).video));
+          // The version counts history lines (duplicates are recorded as ignored); the rest is the same.
+          const { version: _seen, ...after } = toView(run(delivered).video);
+          const { version: _first, ...expected } = toView(run(firsts).video);
+          expect(after).toEqual(expected);
         },
       ),
     );

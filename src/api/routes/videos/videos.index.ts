@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { findHistory } from '../../../db/video-store.js';
+import { publicVideo, type LinkOpener } from '../../../domain/public-video.js';
 import { canRead, type Principal } from '../../../domain/video.js';
 import { VideoOwnedByAnotherUserError, type VideoGateway } from '../../../temporal/video-gateway.js';
 import { createRouter } from '../../lib/create-app.js';
@@ -12,11 +13,13 @@ export interface VideosDeps {
   videos: VideoGateway;
   orm: MikroORM;
   queryTimeoutMs: number;
+  /** Makes the images link one that opens (presigned), for every video the API shows. */
+  openLink: LinkOpener;
 }
 
 const notFound = (videoId: string) => new HttpProblem(404, `no video with id "${videoId}"`);
 
-export function createVideosRouter({ videos, orm, queryTimeoutMs }: VideosDeps) {
+export function createVideosRouter({ videos, orm, queryTimeoutMs, openLink }: VideosDeps) {
   /** The video if this principal may read it; unknown and not-yours look the same (404). */
   const readable = async (principal: Principal, videoId: string) => {
     const found = await readVideo({ videos, em: orm.em, queryTimeoutMs }, videoId);
@@ -30,7 +33,7 @@ export function createVideosRouter({ videos, orm, queryTimeoutMs }: VideosDeps) 
       const principal = c.get('principal');
       try {
         const { created, view } = await videos.register(videoId, principal.userId, fileName);
-        return c.json(view, created ? 201 : 200, { Location: `/v1/videos/${videoId}` });
+        return c.json(await publicVideo(view, openLink), created ? 201 : 200, { Location: `/v1/videos/${videoId}` });
       } catch (err) {
         if (err instanceof VideoOwnedByAnotherUserError) {
           throw new HttpProblem(409, `video "${videoId}" is registered by another user`);
@@ -41,7 +44,7 @@ export function createVideosRouter({ videos, orm, queryTimeoutMs }: VideosDeps) 
     .openapi(getVideo, async (c) => {
       const { videoId } = c.req.valid('param');
       const { view, source } = await readable(c.get('principal'), videoId);
-      return c.json(view, 200, { 'X-Status-Source': source });
+      return c.json(await publicVideo(view, openLink), 200, { 'X-Status-Source': source });
     })
     .openapi(getVideoEvents, async (c) => {
       const { videoId } = c.req.valid('param');

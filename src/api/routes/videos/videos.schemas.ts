@@ -4,7 +4,8 @@
  */
 import { z } from '@hono/zod-openapi';
 import { LIMITS, RECORDED_EVENT_ID_MAX, progressEventSchema, videoErrorSchema, videoIdSchema } from '../../../domain/events.js';
-import { VIDEO_STATUSES, type HistoryRecord, type VideoView } from '../../../domain/video.js';
+import type { PublicVideo } from '../../../domain/public-video.js';
+import { VIDEO_STATUSES, type HistoryRecord } from '../../../domain/video.js';
 
 /** True only when A and B are the same type (not merely assignable one way). */
 type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -18,13 +19,20 @@ export const videoViewSchema = z
     userId: z.string().max(LIMITS.userId).nullable(),
     status: z.enum(VIDEO_STATUSES),
     progress: progressEventSchema.shape.data.shape.percent.nullable(),
-    imagesUrl: z.string().nullable().openapi({ example: 's3://images/abc.zip' }),
+    imagesUrl: z
+      .string()
+      .nullable()
+      .openapi({ description: 'A link to the images archive that opens (presigned when stored in S3)', example: 'https://images.s3.amazonaws.com/abc.zip?X-Amz-Signature=...' }),
+    imagesUrlExpiresAt: timeOrNull().openapi({ description: 'When imagesUrl stops working (a presigned link); null when it does not expire' }),
     error: videoErrorSchema.nullable(),
     createdAt: time(),
     updatedAt: time(),
     completedAt: timeOrNull(),
     stalled: z.boolean().openapi({ description: 'Past its stage deadline with no news from the processing service' }),
     stalledSince: timeOrNull(),
+    version: z.number().int().min(0).openapi({
+      description: 'Raised by every change of the video: orders views (SSE event ids, webhook deliveries); never goes back',
+    }),
   })
   .openapi('Video');
 
@@ -42,5 +50,5 @@ export const historyRecordSchema = z
   })
   .openapi('VideoEvent');
 
-const _viewIsDomain: Same<z.infer<typeof videoViewSchema>, VideoView> = true;
+const _viewIsDomain: Same<z.infer<typeof videoViewSchema>, PublicVideo> = true;
 const _recordIsDomain: Same<z.infer<typeof historyRecordSchema>, HistoryRecord> = true;
