@@ -59,6 +59,8 @@ export const envSchema = z.object({
   AUTH_JWKS_URL: optionalString.refine((v) => v === undefined || /^https?:\/\//.test(v), 'must be an http(s) URL'),
   AUTH_ISSUER: optionalString,
   AUTH_AUDIENCE: optionalString,
+  /** Signs the API's paging cursors; every API instance needs the same one (default: derived from AUTH_JWT_SECRET, else made per process). */
+  API_CURSOR_SECRET: optionalString,
   STUCK_UPLOADED_AFTER: duration('15m'),
   STUCK_PROCESSING_AFTER: duration('30m'),
   ALERT_REPEAT_AFTER: duration('1h'),

@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server';
 import { openBrokerReadiness } from '../amqp/readiness.js';
 import { createApi } from '../api/app.js';
 import { createAuthenticator } from '../api/lib/auth.js';
+import { createCursors } from '../api/lib/cursor.js';
 import { postgresCheck, temporalCheck } from '../api/lib/readiness-checks.js';
 import type { Config } from '../config/env.js';
 import { linksAsStored } from '../domain/public-video.js';
@@ -22,6 +23,7 @@ export async function startApi(config: Config, logger: Logger): Promise<Running 
     orm,
     queryTimeoutMs: config.TEMPORAL_QUERY_TIMEOUT_MS,
     openLink: linksAsStored,
+    cursors: createCursors(config.API_CURSOR_SECRET ?? config.AUTH_JWT_SECRET),
     authenticate: createAuthenticator({
       secret: config.AUTH_JWT_SECRET,
       jwksUrl: config.AUTH_JWKS_URL,

@@ -1,6 +1,7 @@
 /**
  * The HTTP API through app.request(), over the real Temporal dev server, worker and Postgres.
  */
+import { createCursors } from '../../src/api/lib/cursor.js';
 import { linksAsStored } from '../../src/domain/public-video.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -35,6 +36,7 @@ beforeAll(async () => {
     orm: h.orm,
     queryTimeoutMs: 2_000,
     openLink: linksAsStored,
+    cursors: createCursors(),
     authenticate: createAuthenticator({ secret }),
     readiness: { postgres: postgresCheck(h.orm), rabbitmq: broker.check, temporal: temporalCheck(h.connection) },
     logger: testLogger,
@@ -90,6 +92,7 @@ describe('authentication', () => {
       orm: h.orm,
       queryTimeoutMs: 2_000,
       openLink: linksAsStored,
+    cursors: createCursors(),
       authenticate,
       readiness: {},
       logger: testLogger,
@@ -218,6 +221,7 @@ describe('GET /v1/videos/:videoId', () => {
       orm: h.orm,
       queryTimeoutMs: 300,
       openLink: linksAsStored,
+    cursors: createCursors(),
       authenticate: createAuthenticator({ secret }),
       readiness: { temporal: temporalCheck(deadConnection, 300) },
       logger: testLogger,
@@ -248,6 +252,7 @@ describe('when Postgres is down', () => {
         orm: deadOrm,
         queryTimeoutMs: 2_000,
         openLink: linksAsStored,
+    cursors: createCursors(),
         authenticate: createAuthenticator({ secret }),
         readiness: { postgres: postgresCheck(deadOrm) },
         logger: testLogger,

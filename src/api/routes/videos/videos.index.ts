@@ -5,6 +5,7 @@ import { publicVideo, type LinkOpener } from '../../../domain/public-video.js';
 import { canRead, type Principal } from '../../../domain/video.js';
 import { VideoOwnedByAnotherUserError, type VideoGateway } from '../../../temporal/video-gateway.js';
 import { createRouter } from '../../lib/create-app.js';
+import type { Cursors } from '../../lib/cursor.js';
 import { HttpProblem } from '../../lib/problem.js';
 import { readVideo } from './read-video.js';
 import { getVideo, getVideoEvents, registerVideo } from './videos.routes.js';
@@ -15,6 +16,8 @@ export interface VideosDeps {
   queryTimeoutMs: number;
   /** Makes the images link one that opens (presigned), for every video the API shows. */
   openLink: LinkOpener;
+  /** Signs and reads the paging cursors of every list. */
+  cursors: Cursors;
 }
 
 const notFound = (videoId: string) => new HttpProblem(404, `no video with id "${videoId}"`);
