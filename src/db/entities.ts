@@ -34,9 +34,15 @@ const VideoSchema = defineEntity({
     lastAlertAt: p.datetime().strictNullable(),
     /** History records applied so far; an upsert never replaces a row with a higher version. */
     version: p.integer(),
+    /** The row's place in the order of all writes (a sequence): where a stream of many videos resumes. */
+    changeSeq: p.bigint('number').autoincrement(),
   },
   // Partial: few videos are stalled at a time, so the index stays small.
-  indexes: [{ name: 'videos_stalled_index', properties: ['stalled'], where: '"stalled"' }],
+  indexes: [
+    { name: 'videos_stalled_index', properties: ['stalled'], where: '"stalled"' },
+    { name: 'videos_user_id_change_seq_index', properties: ['userId', 'changeSeq'] },
+    { name: 'videos_change_seq_index', properties: ['changeSeq'] },
+  ],
 });
 export class Video extends VideoSchema.class {}
 VideoSchema.setClass(Video);

@@ -2,18 +2,29 @@
  * Reads and writes of the projection. Writes are idempotent and never move a video backwards:
  * the row is replaced only by a higher version, history records are keyed by (video, seq).
  */
-import { ValidationError } from '@mikro-orm/core';
+import { raw, ValidationError } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { MAX_REMEMBERED_EVENT_IDS, type HistoryRecord, type VideoState } from '../domain/video.js';
 import { Video, VideoEventRecord } from './entities.js';
 import { isDataRefused } from './errors.js';
+import { announceChange } from './video-changes.js';
 import type { Orm } from './index.js';
 import { rowMapping } from './rows.js';
 
-// Typed with the domain's types: the compiler checks that each entity has exactly their fields.
+/** Every write of a video's row takes the next place in the order of changes. */
+const NEXT_CHANGE = raw<number>(`nextval('videos_change_seq_seq')`);
+
+// Typed with the domain's types: the compiler checks that each entity has exactly their fields
+// (besides the row's place in the order of changes, which the database assigns on every write).
 const videoRows = (em: EntityManager) => {
   const rows = rowMapping(em, Video);
-  return { toState: (row: Video): VideoState => rows.toDomain(row), toRow: (video: VideoState) => rows.toRow(video) };
+  return {
+    toState(row: Video): VideoState {
+      const { changeSeq: _, ...video } = rows.toDomain(row);
+      return video;
+    },
+    toRow: (video: VideoState) => rows.toRow({ ...video, changeSeq: NEXT_CHANGE }),
+  };
 };
 
 const historyRows = (em: EntityManager) => {
@@ -44,7 +55,8 @@ export async function findHistory(em: EntityManager, videoId: string, limit = 50
 
 /**
  * Upserts the video (only if `video.version` is higher than the stored one) and appends its
- * history records (ignoring those already stored), in one transaction.
+ * history records (ignoring those already stored), in one transaction; a written row is
+ * announced to the live streams (delivered when the transaction commits).
  * Returns whether the row was written (false: the stored version was already as new).
  */
 export async function saveVideo(em: EntityManager, video: VideoState, records: HistoryRecord[]): Promise<boolean> {
@@ -65,7 +77,9 @@ export async function saveVideo(em: EntityManager, video: VideoState, records: H
       .merge()
       .where({ version: { $lt: video.version } })
       .execute<{ affectedRows: number }>('run');
-    return result.affectedRows > 0;
+    if (result.affectedRows === 0) return false;
+    await announceChange(tx, video.videoId);
+    return true;
   });
 }
 
