@@ -5,9 +5,10 @@ import { AuthError, AuthUnavailableError, type Authenticator } from './lib/auth.
 import { createApp } from './lib/create-app.js';
 import { HttpProblem } from './lib/problem.js';
 import { createHealthRouter, type ReadinessCheck } from './routes/health/health.index.js';
+import { createStreamsRouter, type StreamsDeps } from './routes/streams/streams.index.js';
 import { createVideosRouter, type VideosDeps } from './routes/videos/videos.index.js';
 
-export interface ApiDeps extends VideosDeps {
+export interface ApiDeps extends VideosDeps, StreamsDeps {
   authenticate: Authenticator;
   readiness: Record<string, ReadinessCheck>;
   logger: Logger;
@@ -43,6 +44,8 @@ export function createApi(deps: ApiDeps) {
   });
 
   app.route('/', createHealthRouter(deps.readiness));
+  // Streams first: `/videos/stream` is not the video with id "stream".
+  app.route('/v1', createStreamsRouter(deps));
   app.route('/v1', createVideosRouter(deps));
 
   app.doc31('/openapi.json', {

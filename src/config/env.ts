@@ -61,6 +61,8 @@ export const envSchema = z.object({
   AUTH_AUDIENCE: optionalString,
   /** Signs the API's paging cursors; every API instance needs the same one (default: derived from AUTH_JWT_SECRET, else made per process). */
   API_CURSOR_SECRET: optionalString,
+  /** A comment on every open SSE stream this often, so proxies keep idle streams open. */
+  SSE_HEARTBEAT_INTERVAL: duration('15s'),
   STUCK_UPLOADED_AFTER: duration('15m'),
   STUCK_PROCESSING_AFTER: duration('30m'),
   ALERT_REPEAT_AFTER: duration('1h'),

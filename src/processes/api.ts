@@ -5,10 +5,13 @@ import { openBrokerReadiness } from '../amqp/readiness.js';
 import { createApi } from '../api/app.js';
 import { createAuthenticator } from '../api/lib/auth.js';
 import { createCursors } from '../api/lib/cursor.js';
+import { createLiveVideos } from '../api/lib/live-videos.js';
 import { postgresCheck, temporalCheck } from '../api/lib/readiness-checks.js';
 import type { Config } from '../config/env.js';
 import { linksAsStored } from '../domain/public-video.js';
 import { connectDatabase } from '../db/index.js';
+import { openVideoChangeFeed } from '../db/video-changes.js';
+import { findVideo } from '../db/video-store.js';
 import type { Logger } from '../logger.js';
 import { connectClient } from '../temporal/connection.js';
 import { createVideoGateway } from '../temporal/video-gateway.js';
@@ -18,12 +21,16 @@ export async function startApi(config: Config, logger: Logger): Promise<Running 
   const orm = await connectDatabase(config.DATABASE_URL);
   const { connection, client } = await connectClient(config.temporal, { rejectQueriesWhenClosed: true });
   const broker = await openBrokerReadiness(config.AMQP_URL, logger);
+  const changes = openVideoChangeFeed(config.DATABASE_URL, logger);
+  const live = createLiveVideos(changes, (videoId) => findVideo(orm.em.fork(), videoId));
   const app = createApi({
     videos: createVideoGateway(client, { taskQueue: config.temporal.taskQueue }),
     orm,
     queryTimeoutMs: config.TEMPORAL_QUERY_TIMEOUT_MS,
     openLink: linksAsStored,
     cursors: createCursors(config.API_CURSOR_SECRET ?? config.AUTH_JWT_SECRET),
+    live,
+    heartbeatMs: config.SSE_HEARTBEAT_INTERVAL,
     authenticate: createAuthenticator({
       secret: config.AUTH_JWT_SECRET,
       jwksUrl: config.AUTH_JWKS_URL,
@@ -44,8 +51,11 @@ export async function startApi(config: Config, logger: Logger): Promise<Running 
     url,
     endpoints: { api: url, openapi: `${url}/openapi.json` },
     async stop() {
-      // Stop accepting connections; requests in flight finish first.
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Stop accepting connections; requests in flight finish first, live streams are ended.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      live.endAll();
+      await closed;
+      await changes.close();
       await broker.close();
       await connection.close();
       await orm.close();

@@ -1,14 +1,12 @@
 /**
  * The HTTP API through app.request(), over the real Temporal dev server, worker and Postgres.
  */
-import { createCursors } from '../../src/api/lib/cursor.js';
-import { linksAsStored } from '../../src/domain/public-video.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client, Connection } from '@temporalio/client';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { createApi, type Api } from '../../src/api/app.js';
+import type { Api } from '../../src/api/app.js';
 import { createAuthenticator, signDevToken } from '../../src/api/lib/auth.js';
 import { connectDatabase } from '../../src/db/index.js';
 import { saveVideo } from '../../src/db/video-store.js';
@@ -17,6 +15,7 @@ import { openBrokerReadiness, type BrokerReadiness } from '../../src/amqp/readin
 import { postgresCheck, temporalCheck } from '../../src/api/lib/readiness-checks.js';
 import { createVideoGateway, type VideoGateway } from '../../src/temporal/video-gateway.js';
 import { ev, uniqueId } from '../support/events.js';
+import { closeTestApis, startTestApi } from '../support/api.js';
 import { eventually, startHarness, testLogger, type TemporalHarness } from '../support/env.js';
 
 let h: TemporalHarness;
@@ -31,21 +30,16 @@ beforeAll(async () => {
   secret = h.config.AUTH_JWT_SECRET!;
   videos = createVideoGateway(h.client, { taskQueue: h.config.TEMPORAL_TASK_QUEUE });
   broker = await openBrokerReadiness(h.config.AMQP_URL, testLogger);
-  app = createApi({
+  ({ app } = startTestApi(h, {
     videos,
-    orm: h.orm,
-    queryTimeoutMs: 2_000,
-    openLink: linksAsStored,
-    cursors: createCursors(),
-    authenticate: createAuthenticator({ secret }),
     readiness: { postgres: postgresCheck(h.orm), rabbitmq: broker.check, temporal: temporalCheck(h.connection) },
-    logger: testLogger,
-  });
+  }));
   tokens.alice = await signDevToken(secret, 'alice');
   tokens.bob = await signDevToken(secret, 'bob');
   tokens.ops = await signDevToken(secret, 'ops', ['operator']);
 });
 afterAll(async () => {
+  await closeTestApis();
   await broker?.close();
   await h?.stop();
 });
@@ -87,16 +81,7 @@ describe('authentication', () => {
     const authenticate = createAuthenticator({ jwksUrl: 'http://127.0.0.1:1/.well-known/jwks.json' });
     const { privateKey } = await generateKeyPair('RS256');
     const token = await new SignJWT({}).setProtectedHeader({ alg: 'RS256', kid: 'k' }).setSubject('a').setExpirationTime('5m').sign(privateKey);
-    const jwksApp = createApi({
-      videos,
-      orm: h.orm,
-      queryTimeoutMs: 2_000,
-      openLink: linksAsStored,
-    cursors: createCursors(),
-      authenticate,
-      readiness: {},
-      logger: testLogger,
-    });
+    const { app: jwksApp } = startTestApi(h, { videos, authenticate });
     await expectProblem(await jwksApp.request('/v1/videos/abc', { headers: { Authorization: `Bearer ${token}` } }), 503);
   });
 
@@ -216,15 +201,10 @@ describe('GET /v1/videos/:videoId', () => {
     await saveVideo(h.orm.em.fork(), video, []);
     // A real client pointed at a port where no Temporal listens.
     const deadConnection = Connection.lazy({ address: '127.0.0.1:1' });
-    const deadApp = createApi({
+    const { app: deadApp } = startTestApi(h, {
       videos: createVideoGateway(new Client({ connection: deadConnection }), { taskQueue: 'unused' }),
-      orm: h.orm,
       queryTimeoutMs: 300,
-      openLink: linksAsStored,
-    cursors: createCursors(),
-      authenticate: createAuthenticator({ secret }),
       readiness: { temporal: temporalCheck(deadConnection, 300) },
-      logger: testLogger,
     });
     const res = await deadApp.request(`/v1/videos/${videoId}`, { headers: { Authorization: `Bearer ${tokens.alice}` } });
     expect(res.status).toBe(200);
@@ -247,16 +227,7 @@ describe('when Postgres is down', () => {
     await register('alice', { videoId });
     const deadOrm = await connectDatabase('postgres://postgres@127.0.0.1:1/vidproc');
     try {
-      const noDb = createApi({
-        videos,
-        orm: deadOrm,
-        queryTimeoutMs: 2_000,
-        openLink: linksAsStored,
-    cursors: createCursors(),
-        authenticate: createAuthenticator({ secret }),
-        readiness: { postgres: postgresCheck(deadOrm) },
-        logger: testLogger,
-      });
+      const { app: noDb } = startTestApi(h, { videos, orm: deadOrm, readiness: { postgres: postgresCheck(deadOrm) } });
       const headers = { Authorization: `Bearer ${tokens.alice}` };
       const live = await noDb.request(`/v1/videos/${videoId}`, { headers });
       expect(live.status).toBe(200);

@@ -4,7 +4,7 @@
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { findVideo } from '../../../db/video-store.js';
-import { isTerminal, toView, type VideoState, type VideoView } from '../../../domain/video.js';
+import { canRead, isTerminal, toView, type Principal, type VideoState, type VideoView } from '../../../domain/video.js';
 import type { VideoGateway } from '../../../temporal/video-gateway.js';
 import { HttpProblem } from '../../lib/problem.js';
 
@@ -36,4 +36,17 @@ export async function readVideo(
   // Nothing stored and Temporal silent: the video may exist but is not persisted yet.
   if (live.kind === 'unavailable') throw new HttpProblem(503, 'Temporal is not answering; try again shortly');
   return null;
+}
+
+export const videoNotFound = (videoId: string) => new HttpProblem(404, `no video with id "${videoId}"`);
+
+/** The video if this principal may read it; unknown and not-yours look the same (404). */
+export async function readReadableVideo(
+  deps: { videos: VideoGateway; em: EntityManager; queryTimeoutMs: number },
+  principal: Principal,
+  videoId: string,
+): Promise<ReadResult> {
+  const found = await readVideo(deps, videoId);
+  if (!found || !canRead(principal, found.view)) throw videoNotFound(videoId);
+  return found;
 }

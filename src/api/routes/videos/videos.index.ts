@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { findHistory } from '../../../db/video-store.js';
 import { publicVideo, type LinkOpener } from '../../../domain/public-video.js';
-import { canRead, type Principal } from '../../../domain/video.js';
+import type { Principal } from '../../../domain/video.js';
 import { VideoOwnedByAnotherUserError, type VideoGateway } from '../../../temporal/video-gateway.js';
 import { createRouter } from '../../lib/create-app.js';
 import type { Cursors } from '../../lib/cursor.js';
 import { HttpProblem } from '../../lib/problem.js';
-import { readVideo } from './read-video.js';
+import { readReadableVideo } from './read-video.js';
 import { getVideo, getVideoEvents, registerVideo } from './videos.routes.js';
 
 export interface VideosDeps {
@@ -20,15 +20,8 @@ export interface VideosDeps {
   cursors: Cursors;
 }
 
-const notFound = (videoId: string) => new HttpProblem(404, `no video with id "${videoId}"`);
-
 export function createVideosRouter({ videos, orm, queryTimeoutMs, openLink }: VideosDeps) {
-  /** The video if this principal may read it; unknown and not-yours look the same (404). */
-  const readable = async (principal: Principal, videoId: string) => {
-    const found = await readVideo({ videos, em: orm.em, queryTimeoutMs }, videoId);
-    if (!found || !canRead(principal, found.view)) throw notFound(videoId);
-    return found;
-  };
+  const readable = (principal: Principal, videoId: string) => readReadableVideo({ videos, em: orm.em, queryTimeoutMs }, principal, videoId);
 
   return createRouter()
     .openapi(registerVideo, async (c) => {

@@ -1,0 +1,41 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { videoIdSchema } from '../../../domain/events.js';
+import { problemResponse } from '../../lib/problem.js';
+
+const LAST_EVENT_ID = z
+  .string()
+  .regex(/^\d+$/)
+  .optional()
+  .openapi({ description: 'The id of the last event received: a reconnect resumes after it' });
+
+const eventStream = (description: string) => ({
+  description,
+  content: {
+    'text/event-stream': {
+      schema: z.string().openapi({
+        description: 'Server-Sent Events: `event: video`, `id: <version>`, `data: <Video JSON>`; a comment every heartbeat',
+        example: 'event: video\nid: 4\ndata: {"videoId":"abc","status":"processing","progress":40,"version":4,...}\n\n',
+      }),
+    },
+  },
+});
+
+export const streamVideo = createRoute({
+  tags: ['Videos'],
+  security: [{ bearerAuth: [] }],
+  method: 'get',
+  path: '/videos/{videoId}/stream',
+  summary: "One video's changes, live (Server-Sent Events); ends after a finished video's final event",
+  request: {
+    params: z.object({ videoId: videoIdSchema }),
+    headers: z.object({ 'last-event-id': LAST_EVENT_ID }),
+  },
+  responses: {
+    200: eventStream('The video now (unless Last-Event-ID already has it), then every change of it'),
+    204: { description: "The video is finished and Last-Event-ID already has its final event: don't reconnect" },
+    400: problemResponse('Invalid video id or Last-Event-ID'),
+    401: problemResponse('Missing or invalid bearer token'),
+    404: problemResponse('No such video (or not yours)'),
+    503: problemResponse('Temporal or Postgres is not answering'),
+  },
+});

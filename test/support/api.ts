@@ -1,0 +1,55 @@
+/**
+ * The API for a test, on the real stack: the harness's gateway and database, live streams over
+ * a real change feed (Postgres LISTEN/NOTIFY), links as stored; any dependency overridable.
+ */
+import { createApi, type Api, type ApiDeps } from '../../src/api/app.js';
+import { createAuthenticator } from '../../src/api/lib/auth.js';
+import { createCursors } from '../../src/api/lib/cursor.js';
+import { createLiveVideos } from '../../src/api/lib/live-videos.js';
+import { openVideoChangeFeed, type VideoChangeFeed } from '../../src/db/video-changes.js';
+import { findVideo } from '../../src/db/video-store.js';
+import { linksAsStored } from '../../src/domain/public-video.js';
+import { createVideoGateway } from '../../src/temporal/video-gateway.js';
+import { testLogger, type TemporalHarness } from './env.js';
+
+export interface TestApi {
+  app: Api;
+  deps: ApiDeps;
+  close(): Promise<void>;
+}
+
+const feeds = new Set<VideoChangeFeed>();
+
+export function startTestApi(h: TemporalHarness, overrides: Partial<ApiDeps> = {}): TestApi {
+  const feed = openVideoChangeFeed(h.config.DATABASE_URL, testLogger);
+  feeds.add(feed);
+  const orm = overrides.orm ?? h.orm;
+  const deps: ApiDeps = {
+    videos: createVideoGateway(h.client, { taskQueue: h.config.temporal.taskQueue }),
+    orm,
+    queryTimeoutMs: 2_000,
+    openLink: linksAsStored,
+    cursors: createCursors(),
+    live: createLiveVideos(feed, (videoId) => findVideo(orm.em.fork(), videoId)),
+    heartbeatMs: 15_000,
+    authenticate: createAuthenticator({ secret: h.config.AUTH_JWT_SECRET }),
+    readiness: {},
+    logger: testLogger,
+    ...overrides,
+  };
+  return {
+    app: createApi(deps),
+    deps,
+    async close() {
+      deps.live.endAll();
+      feeds.delete(feed);
+      await feed.close();
+    },
+  };
+}
+
+/** Closes what every startTestApi of this file opened (for an afterAll). */
+export async function closeTestApis(): Promise<void> {
+  await Promise.all([...feeds].map((feed) => feed.close()));
+  feeds.clear();
+}
