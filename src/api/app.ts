@@ -5,6 +5,7 @@ import { AuthError, AuthUnavailableError, type Authenticator } from './lib/auth.
 import { createApp } from './lib/create-app.js';
 import { HttpProblem } from './lib/problem.js';
 import { createHealthRouter, type ReadinessCheck } from './routes/health/health.index.js';
+import { createOperationsRouter } from './routes/operations/operations.index.js';
 import { createStreamsRouter, type StreamsDeps } from './routes/streams/streams.index.js';
 import { createVideosRouter, type VideosDeps } from './routes/videos/videos.index.js';
 
@@ -47,6 +48,7 @@ export function createApi(deps: ApiDeps) {
   // Streams first: `/videos/stream` is not the video with id "stream".
   app.route('/v1', createStreamsRouter(deps));
   app.route('/v1', createVideosRouter(deps));
+  app.route('/v1', createOperationsRouter(deps));
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
