@@ -1,5 +1,6 @@
 /** The HTTP API: /v1 (bearer JWT), health probes, and its OpenAPI document. */
 import { RequestContext } from '@mikro-orm/core';
+import { Scalar } from '@scalar/hono-api-reference';
 import type { Logger } from '../logger.js';
 import { AuthError, AuthUnavailableError, type Authenticator } from './lib/auth.js';
 import { createApp } from './lib/create-app.js';
@@ -55,9 +56,12 @@ export function createApi(deps: ApiDeps) {
     info: {
       title: 'vidproc',
       version: '1.0.0',
-      description: 'Status of uploaded videos and the link to the images extracted from them.',
+      description:
+        'Status of uploaded videos and the link to the images extracted from them: read one, list yours, follow them live (Server-Sent Events), and act on them as an operator. Every error is an RFC 9457 problem (application/problem+json).',
     },
   });
+  // The interactive reference (Scalar), reading the document above.
+  app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'vidproc API' }));
   return app;
 }
 

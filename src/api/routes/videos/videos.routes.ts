@@ -45,6 +45,7 @@ export const registerVideo = createRoute({
     200: jsonResponse('Already registered by the same user', videoViewSchema),
     400: problemResponse('Invalid body'),
     409: problemResponse('The video id belongs to another user'),
+    415: problemResponse('The body is not JSON'),
     ...common,
   },
 });
