@@ -21,6 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { signDevToken } from '../src/api/lib/auth.js';
+import { measureStreams } from './sse.js';
 import { loadConfig } from '../src/config/env.js';
 import { migrateDatabase } from '../src/db/index.js';
 import { EVENT_TYPES, type VideoEventInput } from '../src/domain/events.js';
@@ -39,6 +40,7 @@ const STEADY_S = int('BENCH_STEADY_S', 10);
 const STEADY_FRACTION = 0.5;
 const POLL_OLDEST = 16;
 const POLL_RANDOM = 8;
+const STREAMS = int('BENCH_STREAMS', 1000);
 
 const run = randomUUID().slice(0, 8);
 const benchEnv = {
@@ -116,6 +118,7 @@ async function main() {
   const port = await freePort();
   const env = { ...benchEnv, TEMPORAL_ADDRESS: address, PORT: String(port) };
   const children = ['worker', 'bridge', 'api'].map((command) => spawnVidproc(command, env));
+  const apiProcess = children[2]!;
   stops.push(async () => {
     for (const child of children.reverse()) await stopProcess(child);
   });
@@ -232,6 +235,23 @@ async function main() {
   const live = await load(inFlight, 'workflow');
   const done = await load(ids, 'database');
 
+  // 3. live streams: BENCH_STREAMS SSE clients on the API, a status change each
+  const streams = await measureStreams(
+    {
+      apiUrl: api.url,
+      apiPid: apiProcess.pid!,
+      token,
+      userId: 'bench-user',
+      publish: (e) => publisher.publish(e),
+      confirm: () => publisher.confirm(),
+      event,
+      waitVisible,
+      percentile,
+    },
+    STREAMS,
+    run,
+  );
+
   const ms = (v: number) => `${v.toFixed(1)} ms`;
   const rows = [
     ['burst: videos/s until all visible as completed', `${throughput.toFixed(1)} videos/s (${VIDEOS} videos at once, 3 events each, ${elapsedS.toFixed(1)} s)`],
@@ -246,6 +266,11 @@ async function main() {
       [`${name}: req/s`, `${result.requests.average.toFixed(0)} (${result.requests.total} requests, ${result.non2xx} non-2xx, ${result.errors} errors, ${wrongSource} other source)`],
       [`${name}: latency p50 / p90 / p99`, `${result.latency.p50} / ${result.latency.p90} / ${result.latency.p99} ms`],
     ]),
+    [
+      `SSE: ${streams.streams} open streams, a status change each (published at ${streams.publishRate}/s): publish-to-event p50 / p99 / max`,
+      `${ms(streams.lagP50Ms)} / ${ms(streams.lagP99Ms)} / ${ms(streams.lagMaxMs)} (${streams.delivered} delivered)`,
+    ],
+    ['SSE: API memory per open stream (RSS)', `${(streams.bytesPerStream / 1024).toFixed(1)} KiB`],
   ];
   const width = Math.max(...rows.map(([k]) => k!.length));
   const table = [
