@@ -235,7 +235,9 @@ async function main() {
   const live = await load(inFlight, 'workflow');
   const done = await load(ids, 'database');
 
-  // 3. live streams: BENCH_STREAMS SSE clients on the API, a status change each
+  // 3. live streams: BENCH_STREAMS SSE clients on the API, a status change each, published at
+  //    the steady phase's event rate (what the pipeline sustains), so the lag is the streams' own
+  //    and not a backlog's
   const streams = await measureStreams(
     {
       apiUrl: api.url,
@@ -250,6 +252,7 @@ async function main() {
     },
     STREAMS,
     run,
+    rate * 3,
   );
 
   const ms = (v: number) => `${v.toFixed(1)} ms`;
