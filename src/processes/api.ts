@@ -7,9 +7,9 @@ import { createAuthenticator } from '../api/lib/auth.js';
 import { createCursors } from '../api/lib/cursor.js';
 import { postgresCheck, temporalCheck } from '../api/lib/readiness-checks.js';
 import type { Config } from '../config/env.js';
-import { linksAsStored } from '../domain/public-video.js';
 import { connectDatabase } from '../db/index.js';
 import type { Logger } from '../logger.js';
+import { openStorage } from '../storage/index.js';
 import { connectClient } from '../temporal/connection.js';
 import { createVideoGateway } from '../temporal/video-gateway.js';
 import type { Running } from './running.js';
@@ -18,11 +18,13 @@ export async function startApi(config: Config, logger: Logger): Promise<Running 
   const orm = await connectDatabase(config.DATABASE_URL);
   const { connection, client } = await connectClient(config.temporal, { rejectQueriesWhenClosed: true });
   const broker = await openBrokerReadiness(config.AMQP_URL, logger);
+  const storage = openStorage(config.storage, logger.child({ component: 'storage' }));
   const app = createApi({
     videos: createVideoGateway(client, { taskQueue: config.temporal.taskQueue }),
     orm,
     queryTimeoutMs: config.TEMPORAL_QUERY_TIMEOUT_MS,
-    openLink: linksAsStored,
+    openLink: storage.openLink,
+    uploadLink: storage.uploadLink,
     cursors: createCursors(config.API_CURSOR_SECRET ?? config.AUTH_JWT_SECRET),
     authenticate: createAuthenticator({
       secret: config.AUTH_JWT_SECRET,
@@ -47,6 +49,7 @@ export async function startApi(config: Config, logger: Logger): Promise<Running 
       // Stop accepting connections; requests in flight finish first.
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await broker.close();
+      storage.close();
       await connection.close();
       await orm.close();
     },
