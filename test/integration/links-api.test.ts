@@ -4,7 +4,7 @@
  * downloads; `POST /v1/videos` hands out an upload URL that takes the file; and `vidproc api`
  * itself, as a process, presigns with the credentials of its environment (the SDK's default chain).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createApi, type Api } from '../../src/api/app.js';
 import { createAuthenticator, signDevToken } from '../../src/api/lib/auth.js';
@@ -18,6 +18,7 @@ import { createVideoGateway, type VideoGateway } from '../../src/temporal/video-
 import { vidprocArgs } from '../support/cli.js';
 import { ev, uniqueId } from '../support/events.js';
 import { startHarness, testLogger, type TemporalHarness } from '../support/env.js';
+import { waitForOutput } from '../support/process-output.js';
 import { startS3Server, type S3Server } from '../support/s3-server.js';
 
 let h: TemporalHarness;
@@ -202,7 +203,7 @@ describe('vidproc api (the process)', () => {
       },
     });
     try {
-      const url = await listening(child);
+      const [, url] = await waitForOutput(child, /"url":"(http:\/\/[^"]+)"[^\n]*"msg":"api listening"/);
       const res = await fetch(`${url}/v1/videos/${videoId}`, { headers: { Authorization: `Bearer ${tokens.alice}` } });
       expect(res.status).toBe(200);
       const body = (await res.json()) as Body;
@@ -216,17 +217,3 @@ describe('vidproc api (the process)', () => {
     }
   });
 });
-
-/** The API's URL, from its "api listening" log line. */
-function listening(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /"url":"(http:\/\/[^"]+)"[^\n]*"msg":"api listening"/.exec(out);
-      if (match) resolve(match[1]!);
-    });
-    child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.once('exit', (code) => reject(new Error(`vidproc api exited (${code}):\n${out}`)));
-  });
-}

@@ -8,10 +8,11 @@
  * presigned URL. A test here proves that a link reaches the object (endpoint, path style, bucket,
  * key, bytes); the expiry a real S3 enforces is what test/unit/presigner.test.ts pins down.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { findTemporalTool } from '../../src/temporal/dev-server.js';
 import { uniqueId } from './events.js';
+import { waitForOutput } from './process-output.js';
 
 // findTemporalTool is the project's one finder of a tool in .tools (explicit path, PATH, the project's copy).
 const MOTO_SERVER = { name: 'moto_server', variable: 'MOTO_SERVER_PATH', projectPath: '.tools/moto/bin/moto_server' };
@@ -35,7 +36,14 @@ export async function startS3Server(): Promise<S3Server> {
   const path = findTemporalTool(MOTO_SERVER, process.env.MOTO_SERVER_PATH);
   if (!path) throw new Error('moto_server not found: `npm install` installs it (scripts/install-moto.sh), or set MOTO_SERVER_PATH');
   const child = spawn(path, ['-H', '127.0.0.1', '-p', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const endpoint = await listeningUrl(child);
+  // moto picks the free port itself (-p 0) and says "Running on http://127.0.0.1:<port>".
+  let endpoint: string;
+  try {
+    endpoint = (await waitForOutput(child, /Running on (http:\/\/127\.0\.0\.1:\d+)/))[1]!;
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`moto_server did not start: ${(err as Error).message}`);
+  }
 
   const credentials = { accessKeyId: 'vidproc-test', secretAccessKey: 'vidproc-test-secret' };
   const region = 'us-east-1';
@@ -71,34 +79,4 @@ export async function startS3Server(): Promise<S3Server> {
       }
     },
   };
-}
-
-/** Waits for moto's "Running on http://127.0.0.1:<port>" (it picks the free port itself: -p 0). */
-function listeningUrl(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => fail(new Error(`moto_server did not start within 30 s:\n${output}`)), 30_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /Running on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        child.stderr!.off('data', onData);
-        child.stdout!.off('data', onData);
-        // Keep draining its request log, so that a full pipe never blocks it.
-        child.stderr!.resume();
-        child.stdout!.resume();
-        resolve(match[1]!);
-      }
-    };
-    const fail = (err: Error) => {
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(err);
-    };
-    child.stderr!.on('data', onData);
-    child.stdout!.on('data', onData);
-    child.once('error', fail);
-    child.once('exit', (code) => fail(new Error(`moto_server exited (${code}) before listening:\n${output}`)));
-  });
 }
