@@ -39,15 +39,30 @@ describe('presigned links', () => {
   });
 
   it('is the same URL all through a window, and a new one in the next', async () => {
+    let clock = Date.parse('2026-11-29T10:03:45Z');
+    const presigner = createPresigner(settings(), { credentials, now: () => clock });
     const urlAt = async (iso: string) => {
-      const presigner = createPresigner(settings(), { credentials, now: at(iso) });
-      const { url } = await presigner.get({ bucket: 'vidproc-media', key: 'a.zip' });
-      presigner.close();
-      return url;
+      clock = Date.parse(iso);
+      return (await presigner.get({ bucket: 'vidproc-media', key: 'a.zip' })).url;
     };
     const first = await urlAt('2026-11-29T10:03:45Z');
     expect(await urlAt('2026-11-29T10:07:29.999Z')).toBe(first);
-    expect(await urlAt('2026-11-29T10:07:30Z')).not.toBe(first);
+    const next = await urlAt('2026-11-29T10:07:30Z');
+    expect(next).not.toBe(first);
+    expect(params(next)['X-Amz-Date']).toBe('20261129T100730Z');
+    presigner.close();
+  });
+
+  it('signs anew within a window when the credentials change (refreshed temporary credentials)', async () => {
+    let current = credentials;
+    // Credentials that expire within 5 minutes: the SDK asks for fresh ones on every use.
+    const provider = () => Promise.resolve({ ...current, expiration: new Date(Date.now() + 60_000) });
+    const presigner = createPresigner(settings(), { credentials: provider, now: at('2026-11-29T10:00:00Z') });
+    const link = () => presigner.get({ bucket: 'vidproc-media', key: 'a.zip' });
+    expect(params((await link()).url)['X-Amz-Credential']).toMatch(/^AKIDEXAMPLE\//);
+    current = { accessKeyId: 'ASIAREFRESHED', secretAccessKey: 'another' };
+    expect(params((await link()).url)['X-Amz-Credential']).toMatch(/^ASIAREFRESHED\//);
+    presigner.close();
   });
 
   it('keeps the key literally (as the AWS tools do) and encodes it in the URL', async () => {
