@@ -36,7 +36,7 @@ export default tseslint.config(
               message: 'Import activities as types only; call them through proxyActivities.',
             },
             {
-              group: ['@mikro-orm/*', 'amqplib', 'hono', 'hono/*', '@hono/*', 'pino', '@temporalio/client', '@temporalio/worker', '@temporalio/activity', '**/db/**', '**/api/**', '**/amqp/**', '**/bridge/**', '**/temporal/**'],
+              group: ['@mikro-orm/*', '@aws-sdk/*', 'amqplib', 'hono', 'hono/*', '@hono/*', 'pino', '@temporalio/client', '@temporalio/worker', '@temporalio/activity', '**/db/**', '**/api/**', '**/amqp/**', '**/bridge/**', '**/temporal/**', '**/storage/**'],
               message: 'Workflow code must not do I/O: use an activity.',
             },
           ],

@@ -55,6 +55,11 @@ locals {
         sslMode  = "verify-full"
         caBundle = try(data.http.rds_ca_bundle[0].response_body, "")
       }
+      # Presigned images links and direct upload into the media bucket (the IRSA role may read and write it).
+      storage = {
+        region       = var.region
+        uploadBucket = aws_s3_bucket.media.id
+      }
     }
   }
 

@@ -34,6 +34,15 @@ const duration = (fallback: string) =>
       }
     });
 
+/** A switch: `true`/`false` (or `1`/`0`); unset is false. */
+const flag = z
+  .enum(['true', 'false', '1', '0'])
+  .optional()
+  .transform((v) => v === 'true' || v === '1');
+
+/** The longest a SigV4 presigned URL may be valid for (S3 refuses longer ones). */
+const PRESIGN_MAX_MS = 7 * 86_400_000;
+
 export const envSchema = z.object({
   DATABASE_URL: url(/^postgres(ql)?:$/, 'postgres://user@host:5432/db').default(
     'postgres://postgres@127.0.0.1:5432/vidproc',
@@ -46,10 +55,7 @@ export const envSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('video-status'),
   TEMPORAL_API_KEY: optionalString,
-  TEMPORAL_TLS: z
-    .enum(['true', 'false', '1', '0'])
-    .optional()
-    .transform((v) => v === 'true' || v === '1'),
+  TEMPORAL_TLS: flag,
   TEMPORAL_CLI_PATH: optionalString,
   TEMPORAL_QUERY_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -69,13 +75,25 @@ export const envSchema = z.object({
   MAX_REPROCESS: z.coerce.number().int().min(0).max(100).default(2),
   ALERT_WEBHOOK_URL: optionalString.refine((v) => v === undefined || /^https?:\/\//.test(v), 'must be an http(s) URL'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** An S3-compatible endpoint (MinIO, moto, ...); unset: AWS S3 of AWS_REGION. */
+  S3_ENDPOINT: optionalString.refine((v) => v === undefined || /^https?:\/\/[^/]/.test(v), 'must be an http(s) URL like https://s3.example.com'),
+  S3_FORCE_PATH_STYLE: flag,
+  AWS_REGION: optionalString,
+  IMAGES_URL_TTL: duration('15m').refine(
+    (v) => v >= 1_000 && v <= PRESIGN_MAX_MS && v % 1_000 === 0,
+    'must be whole seconds, from 1s to 7d (the longest a presigned URL may live)',
+  ),
+  UPLOAD_BUCKET: optionalString.refine(
+    (v) => v === undefined || /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v),
+    'must be an S3 bucket name (3-63 characters of a-z, 0-9, "." and "-")',
+  ),
 });
 
 /** The Temporal address to connect to; `vidproc dev` starts its own server there when TEMPORAL_ADDRESS is unset. */
 export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
 
 /** The environment, plus what is derived from it once: where Temporal is, the stuck-video policy. */
-const configSchema = envSchema.transform((env) => ({
+const configSchema = envSchema.transform((env, ctx) => ({
   ...env,
   temporal: {
     address: env.TEMPORAL_ADDRESS ?? DEFAULT_TEMPORAL_ADDRESS,
@@ -93,9 +111,32 @@ const configSchema = envSchema.transform((env) => ({
     repeatAfterMs: env.ALERT_REPEAT_AFTER,
     maxReprocess: env.MAX_REPROCESS,
   } satisfies StallPolicy,
+  storage: storageSettings(env, ctx),
 }));
 
+/**
+ * Where links are presigned (src/storage). S3 is on when AWS_REGION or S3_ENDPOINT is set (on EKS
+ * the chart sets AWS_REGION); otherwise `s3://` links are shown as stored. Credentials are never
+ * configured here: the AWS SDK's default chain finds them (environment, IRSA web identity, ...).
+ */
+function storageSettings(env: z.output<typeof envSchema>, ctx: z.RefinementCtx) {
+  const enabled = env.AWS_REGION !== undefined || env.S3_ENDPOINT !== undefined;
+  if (env.UPLOAD_BUCKET !== undefined && !enabled) {
+    ctx.addIssue({ code: 'custom', path: ['UPLOAD_BUCKET'], message: 'needs AWS_REGION (or S3_ENDPOINT) to presign uploads' });
+  }
+  return {
+    enabled,
+    // An S3-compatible server ignores the region, but SigV4 signs with one.
+    region: env.AWS_REGION ?? 'us-east-1',
+    endpoint: env.S3_ENDPOINT,
+    forcePathStyle: env.S3_FORCE_PATH_STYLE,
+    linkTtlMs: env.IMAGES_URL_TTL,
+    uploadBucket: env.UPLOAD_BUCKET,
+  };
+}
+
 export type Config = z.output<typeof configSchema>;
+export type StorageSettings = Config['storage'];
 export type TemporalSettings = Config['temporal'];
 
 export class ConfigError extends Error {

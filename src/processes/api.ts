@@ -8,11 +8,11 @@ import { createCursors } from '../api/lib/cursor.js';
 import { createLiveVideos } from '../api/lib/live-videos.js';
 import { postgresCheck, temporalCheck } from '../api/lib/readiness-checks.js';
 import type { Config } from '../config/env.js';
-import { linksAsStored } from '../domain/public-video.js';
 import { connectDatabase } from '../db/index.js';
 import { openVideoChangeFeed } from '../db/video-changes.js';
 import { findVideo } from '../db/video-store.js';
 import type { Logger } from '../logger.js';
+import { openStorage } from '../storage/index.js';
 import { connectClient } from '../temporal/connection.js';
 import { createVideoGateway } from '../temporal/video-gateway.js';
 import type { Running } from './running.js';
@@ -23,11 +23,13 @@ export async function startApi(config: Config, logger: Logger): Promise<Running 
   const broker = await openBrokerReadiness(config.AMQP_URL, logger);
   const changes = openVideoChangeFeed(config.DATABASE_URL, logger);
   const live = createLiveVideos(changes, (videoId) => findVideo(orm.em.fork(), videoId));
+  const storage = openStorage(config.storage, logger.child({ component: 'storage' }));
   const app = createApi({
     videos: createVideoGateway(client, { taskQueue: config.temporal.taskQueue }),
     orm,
     queryTimeoutMs: config.TEMPORAL_QUERY_TIMEOUT_MS,
-    openLink: linksAsStored,
+    openLink: storage.openLink,
+    uploadLink: storage.uploadLink,
     cursors: createCursors(config.API_CURSOR_SECRET ?? config.AUTH_JWT_SECRET),
     live,
     heartbeatMs: config.SSE_HEARTBEAT_INTERVAL,
@@ -57,6 +59,7 @@ export async function startApi(config: Config, logger: Logger): Promise<Running 
       await closed;
       await changes.close();
       await broker.close();
+      storage.close();
       await connection.close();
       await orm.close();
     },

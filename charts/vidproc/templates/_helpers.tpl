@@ -81,6 +81,9 @@ app.kubernetes.io/component: {{ .component }}
 {{- if not $c.temporal.address }}
 {{- fail "config.temporal.address is required (TEMPORAL_ADDRESS: the Temporal frontend, host:port)" }}
 {{- end }}
+{{- if and $c.storage.uploadBucket (not (or $c.storage.region $c.storage.endpoint)) }}
+{{- fail "config.storage.uploadBucket (UPLOAD_BUCKET) needs config.storage.region (AWS_REGION) or config.storage.endpoint (S3_ENDPOINT)" }}
+{{- end }}
 {{- $env := dict
   "AMQP_EXCHANGE" $c.amqp.exchange
   "AMQP_QUEUE" $c.amqp.queue
@@ -100,6 +103,11 @@ app.kubernetes.io/component: {{ .component }}
   "LOG_LEVEL" $c.logLevel
   "PGSSLMODE" $c.database.sslMode
   "NODE_EXTRA_CA_CERTS" (ternary "/etc/vidproc/db-ca/ca.pem" "" (ne $c.database.caBundle ""))
+  "AWS_REGION" $c.storage.region
+  "S3_ENDPOINT" $c.storage.endpoint
+  "S3_FORCE_PATH_STYLE" (ternary "true" "false" $c.storage.forcePathStyle)
+  "IMAGES_URL_TTL" $c.storage.imagesUrlTtl
+  "UPLOAD_BUCKET" $c.storage.uploadBucket
 }}
 {{- range $k := keys $env | sortAlpha }}
 {{- $v := get $env $k }}

@@ -3,6 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { findHistory } from '../../../db/video-store.js';
 import { publicVideo, type LinkOpener } from '../../../domain/public-video.js';
 import type { Principal } from '../../../domain/video.js';
+import type { UploadLinker } from '../../../storage/index.js';
 import { VideoOwnedByAnotherUserError, type VideoGateway } from '../../../temporal/video-gateway.js';
 import { createRouter } from '../../lib/create-app.js';
 import type { Cursors } from '../../lib/cursor.js';
@@ -18,9 +19,11 @@ export interface VideosDeps {
   openLink: LinkOpener;
   /** Signs and reads the paging cursors of every list. */
   cursors: Cursors;
+  /** Presigned upload URLs for a registered video's file (direct upload); absent: none offered. */
+  uploadLink?: UploadLinker;
 }
 
-export function createVideosRouter({ videos, orm, queryTimeoutMs, openLink }: VideosDeps) {
+export function createVideosRouter({ videos, orm, queryTimeoutMs, openLink, uploadLink }: VideosDeps) {
   const readable = (principal: Principal, videoId: string) => readReadableVideo({ videos, em: orm.em, queryTimeoutMs }, principal, videoId);
 
   return createRouter()
@@ -29,7 +32,10 @@ export function createVideosRouter({ videos, orm, queryTimeoutMs, openLink }: Vi
       const principal = c.get('principal');
       try {
         const { created, view } = await videos.register(videoId, principal.userId, fileName);
-        return c.json(await publicVideo(view, openLink), created ? 201 : 200, { Location: `/v1/videos/${videoId}` });
+        // An upload URL only while the video waits for its file: later, a PUT would replace what is processed.
+        const upload = uploadLink && view.status === 'uploaded' ? await uploadLink(videoId) : undefined;
+        const body = { ...(await publicVideo(view, openLink)), ...(upload && { uploadUrl: upload.url, uploadUrlExpiresAt: upload.expiresAt }) };
+        return c.json(body, created ? 201 : 200, { Location: `/v1/videos/${videoId}` });
       } catch (err) {
         if (err instanceof VideoOwnedByAnotherUserError) {
           throw new HttpProblem(409, `video "${videoId}" is registered by another user`);

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { LIMITS, registrationSchema, videoIdSchema } from '../../../domain/events.js';
 import { jsonBody, jsonResponse } from '../../lib/openapi.js';
 import { problemResponse } from '../../lib/problem.js';
-import { historyRecordSchema, videoViewSchema } from './videos.schemas.js';
+import { historyRecordSchema, registeredVideoSchema, videoViewSchema } from './videos.schemas.js';
 
 // Domain schemas are plain zod (created before @hono/zod-openapi extends it): no .openapi() on them.
 const videoIdParam = z.object({ videoId: videoIdSchema });
@@ -41,8 +41,8 @@ export const registerVideo = createRoute({
     ),
   },
   responses: {
-    201: jsonResponse('Registered', videoViewSchema),
-    200: jsonResponse('Already registered by the same user', videoViewSchema),
+    201: jsonResponse('Registered (with an upload URL when direct upload is on)', registeredVideoSchema),
+    200: jsonResponse('Already registered by the same user (with a fresh upload URL while still `uploaded`)', registeredVideoSchema),
     400: problemResponse('Invalid body'),
     409: problemResponse('The video id belongs to another user'),
     415: problemResponse('The body is not JSON'),

@@ -36,6 +36,19 @@ export const videoViewSchema = z
   })
   .openapi('Video');
 
+/** What `POST /v1/videos` answers: the video and, with direct upload on, where to PUT its file. */
+export const registeredVideoSchema = videoViewSchema
+  .extend({
+    uploadUrl: z.string().optional().openapi({
+      description:
+        'Direct upload (when the server has an upload bucket): PUT the video file here, in one request, before uploadUrlExpiresAt. ' +
+        'Absent once the video is past `uploaded`, or when no URL could be signed',
+      example: 'https://uploads.s3.amazonaws.com/uploads/demo-1?X-Amz-Signature=...',
+    }),
+    uploadUrlExpiresAt: time().optional().openapi({ description: 'When uploadUrl stops accepting the upload' }),
+  })
+  .openapi('RegisteredVideo');
+
 export const historyRecordSchema = z
   .object({
     seq: z.number().int().min(1),
