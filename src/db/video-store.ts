@@ -61,17 +61,21 @@ export async function listVideos(em: EntityManager, query: VideoListQuery, after
     ...(query.createdAfter === undefined ? {} : { $gte: new Date(query.createdAfter) }),
     ...(query.createdBefore === undefined ? {} : { $lt: new Date(query.createdBefore) }),
   };
-  const rows = await em.find(
-    Video,
-    {
+  // A query builder's plain rows, not entities: the page is only read, and building 21 managed
+  // entities cost more than the rest of the request (bench/list-videos.ts).
+  const rows = await em
+    .createQueryBuilder(Video)
+    .select('*')
+    .where({
       ...(query.owner === null ? {} : { userId: query.owner }),
       ...(query.statuses === undefined ? {} : { status: { $in: query.statuses } }),
       ...(query.stalled === undefined ? {} : { stalled: query.stalled }),
       ...(Object.keys(created).length === 0 ? {} : { createdAt: created }),
       ...(after === null ? {} : { [raw('(created_at, video_id) < (?, ?)', [new Date(after.createdAt), after.videoId])]: [] }),
-    },
-    { orderBy: { createdAt: 'desc', videoId: 'desc' }, limit, disableIdentityMap: true },
-  );
+    })
+    .orderBy({ createdAt: 'desc', videoId: 'desc' })
+    .limit(limit)
+    .execute<Video[]>('all');
   const videos = videoRows(em);
   return rows.map((row) => videos.toState(row));
 }
