@@ -8,6 +8,7 @@ import { canRead, toView, type HistoryRecord, type Principal, type VideoState } 
 import { VideoOwnedByAnotherUserError, type VideoGateway } from '../../../temporal/video-gateway.js';
 import { createRouter } from '../../lib/create-app.js';
 import type { Cursors } from '../../lib/cursor.js';
+import { jsonETag } from '../../lib/etag.js';
 import { keysetPage } from '../../lib/paging.js';
 import { HttpProblem } from '../../lib/problem.js';
 import { readVideo } from './read-video.js';
@@ -54,7 +55,8 @@ export function createVideosRouter({ videos, orm, queryTimeoutMs, openLink, curs
     .openapi(getVideo, async (c) => {
       const { videoId } = c.req.valid('param');
       const { view, source } = await readable(c.get('principal'), videoId);
-      return c.json(await publicVideo(view, openLink), 200, { 'X-Status-Source': source });
+      const video = await publicVideo(view, openLink);
+      return c.json(video, 200, { 'X-Status-Source': source, ETag: jsonETag(video) });
     })
     .openapi(listVideos, async (c) => {
       const { userId, status, limit, cursor, ...filter } = c.req.valid('query');

@@ -66,7 +66,7 @@ export const getVideo = createRoute({
   method: 'get',
   path: '/videos/{videoId}',
   summary: "A video's status and the link to its images",
-  // Hashes the body it answers, and answers 304 when If-None-Match names that hash.
+  // Answers 304 when If-None-Match names the ETag the handler set (src/api/lib/etag.ts).
   middleware: [etag() as MiddlewareHandler<AppEnv>] as const,
   request: {
     params: videoIdParam,
