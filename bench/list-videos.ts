@@ -1,13 +1,15 @@
 /**
  * GET /v1/videos with 100k videos in the table: autocannon at BENCH_CONNECTIONS (32) on the real
  * `vidproc api` process, for a user's listing (first page, a page deep in, a status filter) and an
- * operator's (everyone's, a multi-status filter), 20 items a page; reports req/s and latency
- * percentiles. A phase of bench/run.ts, and alone: `npm run bench:list` (starts only the API, and
- * the Temporal dev server it connects to unless TEMPORAL_ADDRESS is set).
+ * operator's (everyone's, a multi-status filter), 20 items a page, and for scale one completed
+ * video's GET; reports req/s, latency percentiles and the API process's CPU time per request (what
+ * bounds req/s; on a machine shared with other work, the steadier number). A phase of bench/run.ts,
+ * and alone: `npm run bench:list` (starts only the API, and the Temporal dev server it connects to
+ * unless TEMPORAL_ADDRESS is set).
  *
  * The videos are seeded with one `insert ... select generate_series` (seconds, not the minutes the
- * pipeline would take): BENCH_LIST_USERS users with as many videos each, statuses 90 % completed,
- * 5 % failed, 4 % processing, 1 % uploaded (a seventh of the unfinished ones stalled), one a minute.
+ * pipeline would take), shared equally by BENCH_LIST_USERS users; statuses 90 % completed, 5 %
+ * failed, 4 % processing, 1 % uploaded (a seventh of the unfinished ones stalled), one a minute.
  * They are deleted afterwards. Knobs: BENCH_LIST_VIDEOS (100000), BENCH_LIST_USERS (100),
  * BENCH_DURATION_S (10), BENCH_CONNECTIONS (32).
  */
@@ -16,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { signDevToken } from '../src/api/lib/auth.js';
 import { connectDatabase } from '../src/db/index.js';
-import { config, int, logPath, markdownTable, run, runBench, startStack, stopAll } from './stack.js';
+import { config, cpuSeconds, int, logPath, markdownTable, run, runBench, startStack, stopAll } from './stack.js';
 
 const VIDEOS = int('BENCH_LIST_VIDEOS', 100_000);
 const USERS = int('BENCH_LIST_USERS', 100);
@@ -49,6 +51,8 @@ from generate_series(1, ${VIDEOS}) g,
 
 interface Target {
   url: string;
+  /** The API process, to report its CPU time per request (what bounds req/s on a busy machine). */
+  pid?: number;
 }
 
 /** Follows nextCursor to the start of page `n` (1-based) of `path`. */
@@ -80,25 +84,34 @@ export async function benchListVideos(api: Target, { connections, durationS }: {
     const user = await signDevToken(config.AUTH_JWT_SECRET!, userId(7));
     const operator = await signDevToken(config.AUTH_JWT_SECRET!, `${prefix}-operator`, ['operator']);
     const deep = await cursorOfPage(api, '/v1/videos', user, DEEP_PAGE);
-    const loads: Array<[string, string, string]> = [
-      ['user: first page', '/v1/videos', user],
-      [`user: page ${DEEP_PAGE} (cursor)`, `/v1/videos?cursor=${deep}`, user],
-      ['user: status=failed', '/v1/videos?status=failed', user],
-      ["operator: everyone's", '/v1/videos', operator],
-      ['operator: status=processing&status=uploaded', '/v1/videos?status=processing&status=uploaded', operator],
+    const list = 'GET /v1/videos';
+    const loads: Array<{ name: string; path: string; token: string; page?: boolean }> = [
+      { name: `${list}, user: first page`, path: list, token: user, page: true },
+      { name: `${list}, user: page ${DEEP_PAGE} (cursor)`, path: `${list}?cursor=${deep}`, token: user, page: true },
+      { name: `${list}, user: status=failed`, path: `${list}?status=failed`, token: user, page: true },
+      { name: `${list}, operator: everyone's`, path: list, token: operator, page: true },
+      { name: `${list}, operator: status=processing&status=uploaded`, path: `${list}?status=processing&status=uploaded`, token: operator, page: true },
+      // For scale: one completed video (one indexed row, no list) from the same API under the same load.
+      { name: 'reference: GET /v1/videos/{id}, a completed video', path: `${list}/${prefix}-${USERS + 7}`, token: user },
     ];
 
     const rows: string[][] = [[`list: videos in the table`, `${count} (${VIDEOS} seeded in ${seedS.toFixed(1)} s, ${USERS} users)`]];
-    for (const [name, path, token] of loads) {
-      const check = await fetch(`${api.url}${path}`, { headers: { Authorization: `Bearer ${token}` } });
-      const items = ((await check.json()) as { items?: unknown[] }).items?.length;
-      if (check.status !== 200 || items !== PAGE) throw new Error(`${path}: ${check.status} with ${items} items, expected ${PAGE}`);
-      const load = { url: `${api.url}${path}`, connections, headers: { Authorization: `Bearer ${token}` } };
+    for (const { name, path, token, page } of loads) {
+      const headers = { Authorization: `Bearer ${token}` };
+      const check = await fetch(`${api.url}${path}`, { headers });
+      const body = (await check.json()) as { items?: unknown[] };
+      if (check.status !== 200 || (page && body.items?.length !== PAGE)) throw new Error(`${path}: ${check.status}, expected a page of ${PAGE}`);
+      const load = { url: `${api.url}${path}`, connections, headers };
       await autocannon({ ...load, amount: WARM_UP }); // compiled and cached before it counts
+      const cpuBefore = await cpuSeconds(api.pid);
       const result = await autocannon({ ...load, duration: durationS });
+      const cpuMs = (((await cpuSeconds(api.pid)) - cpuBefore) * 1000) / result.requests.total;
       rows.push(
-        [`GET /v1/videos, ${name}: req/s`, `${result.requests.average.toFixed(0)} (${result.requests.total} requests, ${result.non2xx} non-2xx, ${result.errors} errors)`],
-        [`GET /v1/videos, ${name}: latency p50 / p90 / p99`, `${result.latency.p50} / ${result.latency.p90} / ${result.latency.p99} ms`],
+        [
+          `${name}: req/s`,
+          `${result.requests.average.toFixed(0)} (${result.requests.total} requests, ${result.non2xx} non-2xx, ${result.errors} errors; API process CPU ${cpuMs.toFixed(2)} ms/request)`,
+        ],
+        [`${name}: latency p50 / p90 / p99`, `${result.latency.p50} / ${result.latency.p90} / ${result.latency.p99} ms`],
       );
     }
     return rows;

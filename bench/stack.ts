@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,7 +85,7 @@ export async function stopAll(): Promise<void> {
  * The Temporal dev server (unless TEMPORAL_ADDRESS is set), the migrated bench database, and
  * `vidproc <command>` for each command; resolves once the API (if started) answers /readyz.
  */
-export async function startStack(commands: string[]): Promise<{ address: string; api: { url: string } }> {
+export async function startStack(commands: string[]): Promise<{ address: string; api: { url: string; pid?: number } }> {
   let address = config.TEMPORAL_ADDRESS;
   if (!address) {
     const server = await startDevServer({ cliPath: config.TEMPORAL_CLI_PATH });
@@ -98,7 +99,7 @@ export async function startStack(commands: string[]): Promise<{ address: string;
   stops.push(async () => {
     for (const child of children.reverse()) await stopProcess(child);
   });
-  const api = { url: `http://127.0.0.1:${port}` };
+  const api = { url: `http://127.0.0.1:${port}`, pid: children[commands.indexOf('api')]?.pid };
   if (commands.includes('api')) await until('api', async () => (await fetch(`${api.url}/readyz`)).ok);
   return { address, api };
 }
@@ -124,3 +125,17 @@ export function runBench(name: string, main: () => Promise<void>): void {
     },
   );
 }
+
+/** CPU seconds (user + system) a process of this machine has used so far (Linux /proc), or NaN. */
+export async function cpuSeconds(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return NaN;
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+/** USER_HZ: 100 on every Linux this runs on. */
+const CLOCK_TICKS = 100;
