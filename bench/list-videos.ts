@@ -84,13 +84,13 @@ export async function benchListVideos(api: Target, { connections, durationS }: {
     const user = await signDevToken(config.AUTH_JWT_SECRET!, userId(7));
     const operator = await signDevToken(config.AUTH_JWT_SECRET!, `${prefix}-operator`, ['operator']);
     const deep = await cursorOfPage(api, '/v1/videos', user, DEEP_PAGE);
-    const list = 'GET /v1/videos';
+    const list = '/v1/videos';
     const loads: Array<{ name: string; path: string; token: string; page?: boolean }> = [
-      { name: `${list}, user: first page`, path: list, token: user, page: true },
-      { name: `${list}, user: page ${DEEP_PAGE} (cursor)`, path: `${list}?cursor=${deep}`, token: user, page: true },
-      { name: `${list}, user: status=failed`, path: `${list}?status=failed`, token: user, page: true },
-      { name: `${list}, operator: everyone's`, path: list, token: operator, page: true },
-      { name: `${list}, operator: status=processing&status=uploaded`, path: `${list}?status=processing&status=uploaded`, token: operator, page: true },
+      { name: `GET ${list}, user: first page`, path: list, token: user, page: true },
+      { name: `GET ${list}, user: page ${DEEP_PAGE} (cursor)`, path: `${list}?cursor=${deep}`, token: user, page: true },
+      { name: `GET ${list}, user: status=failed`, path: `${list}?status=failed`, token: user, page: true },
+      { name: `GET ${list}, operator: everyone's`, path: list, token: operator, page: true },
+      { name: `GET ${list}, operator: status=processing&status=uploaded`, path: `${list}?status=processing&status=uploaded`, token: operator, page: true },
       // For scale: one completed video (one indexed row, no list) from the same API under the same load.
       { name: 'reference: GET /v1/videos/{id}, a completed video', path: `${list}/${prefix}-${USERS + 7}`, token: user },
     ];
