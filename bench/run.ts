@@ -8,29 +8,22 @@
  *  2. reads: autocannon on GET /v1/videos/:id for in-flight (workflow query) and completed
  *     (Postgres) videos; report req/s and latency percentiles.
  *  1b. the same lag at a steady rate (half the measured throughput) for BENCH_STEADY_S seconds;
+ *  3. listings: GET /v1/videos with 100k videos in the table (bench/list-videos.ts, also alone:
+ *     `npm run bench:list`);
  * Knobs: BENCH_VIDEOS (300), BENCH_STEADY_S (10), BENCH_IN_FLIGHT (50), BENCH_DURATION_S (10),
  * BENCH_CONNECTIONS (32).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { signDevToken } from '../src/api/lib/auth.js';
 import { measureStreams } from './sse.js';
-import { loadConfig } from '../src/config/env.js';
-import { migrateDatabase } from '../src/db/index.js';
 import { EVENT_TYPES, type VideoEventInput } from '../src/domain/events.js';
-import { createLogger } from '../src/logger.js';
 import { connectClient } from '../src/temporal/connection.js';
-import { startDevServer } from '../src/temporal/dev-server.js';
 import { createEventPublisher } from '../test/support/event-publisher.js';
+import { benchListVideos } from './list-videos.js';
+import { config, int, logPath, markdownTable, percentile, run, runBench, startStack, stopAll, until } from './stack.js';
 
-const int = (name: string, fallback: number) => Number.parseInt(process.env[name] ?? '', 10) || fallback;
 const VIDEOS = int('BENCH_VIDEOS', 300);
 const IN_FLIGHT = int('BENCH_IN_FLIGHT', 50);
 const DURATION_S = int('BENCH_DURATION_S', 10);
@@ -42,91 +35,14 @@ const POLL_OLDEST = 16;
 const POLL_RANDOM = 8;
 const STREAMS = int('BENCH_STREAMS', 1000);
 
-const run = randomUUID().slice(0, 8);
-const benchEnv = {
-  DATABASE_URL: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/vidproc_bench',
-  AMQP_EXCHANGE: `bench.events.${run}`,
-  AMQP_QUEUE: `bench.tracker.${run}`,
-  TEMPORAL_TASK_QUEUE: `bench-${run}`,
-  HOST: '127.0.0.1',
-  AUTH_JWT_SECRET: randomBytes(32).toString('base64url'),
-  LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-};
-const config = loadConfig({ ...process.env, ...benchEnv });
-const logger = createLogger(config.LOG_LEVEL);
-const mainPath = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-const logPath = join(tmpdir(), `vidproc-bench-${run}.log`);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts `vidproc <command>` as a process of its own, its output appended to the bench log. */
-function spawnVidproc(command: string, env: Record<string, string>): ChildProcess {
-  const log = createWriteStream(logPath, { flags: 'a' });
-  const child = spawn(process.execPath, [mainPath, command], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.pipe(log);
-  child.stderr.pipe(log);
-  child.once('exit', (code, signal) => {
-    if (code !== 0 && signal !== 'SIGTERM') logger.error({ command, code, signal, logPath }, 'a vidproc process exited');
-  });
-  return child;
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
-}
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`${what} not ready within ${timeoutMs} ms (see ${logPath})`);
-    await sleep(200);
-  }
-}
-
-const percentile = (sorted: number[], p: number) =>
-  sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN;
-
 const event = (videoId: string, type: VideoEventInput['type'], data: Record<string, unknown>) =>
   ({ specversion: '1.0', id: randomUUID(), source: 'vidproc-bench', type, subject: videoId, time: new Date().toISOString(), data }) as VideoEventInput;
 
-const stops: Array<() => Promise<void>> = [];
-/** Stops what was started, last first (each only once). */
-async function stopAll(): Promise<void> {
-  for (let stop = stops.pop(); stop; stop = stops.pop()) await stop().catch((err: unknown) => logger.warn({ err }, 'stop failed'));
-}
-
 async function main() {
-  let address = config.TEMPORAL_ADDRESS;
-  if (!address) {
-    const server = await startDevServer({ cliPath: config.TEMPORAL_CLI_PATH });
-    address = server.address;
-    stops.push(() => server.stop());
-  }
-  await migrateDatabase(config.DATABASE_URL);
-  const port = await freePort();
-  const env = { ...benchEnv, TEMPORAL_ADDRESS: address, PORT: String(port) };
-  const children = ['worker', 'bridge', 'api'].map((command) => spawnVidproc(command, env));
-  const apiProcess = children[2]!;
-  stops.push(async () => {
-    for (const child of children.reverse()) await stopProcess(child);
-  });
-  const api = { url: `http://127.0.0.1:${port}` };
+  const { address, api } = await startStack(['worker', 'bridge', 'api']);
 
-  // Ready: the API answers /readyz and a worker polls the task queue.
+  // Ready: the API answers /readyz (startStack) and a worker polls the task queue.
   const { connection } = await connectClient({ ...config.temporal, address });
-  await until('api', async () => (await fetch(`${api.url}/readyz`)).ok);
   await until('worker', async () => {
     const { pollers } = await connection.workflowService.describeTaskQueue({
       namespace: config.TEMPORAL_NAMESPACE,
@@ -241,7 +157,7 @@ async function main() {
   const streams = await measureStreams(
     {
       apiUrl: api.url,
-      apiPid: apiProcess.pid!,
+      apiPid: api.pid!,
       token,
       userId: 'bench-user',
       publish: (e) => publisher.publish(e),
@@ -256,7 +172,7 @@ async function main() {
   );
 
   const ms = (v: number) => `${v.toFixed(1)} ms`;
-  const rows = [
+  const rows: string[][] = [
     ['burst: videos/s until all visible as completed', `${throughput.toFixed(1)} videos/s (${VIDEOS} videos at once, 3 events each, ${elapsedS.toFixed(1)} s)`],
     ['burst: publish-to-visible lag p50 / p99', `${ms(percentile(burstLags, 50))} / ${ms(percentile(burstLags, 99))}`],
     [`steady ${rate} videos/s for ${STEADY_S} s: lag p50 / p99`, `${ms(percentile(steadyLags, 50))} / ${ms(percentile(steadyLags, 99))}`],
@@ -275,12 +191,11 @@ async function main() {
     ],
     ['SSE: API memory per open stream (RSS)', `${(streams.bytesPerStream / 1024).toFixed(1)} KiB`],
   ];
-  const width = Math.max(...rows.map(([k]) => k!.length));
-  const table = [
-    `| ${'measure'.padEnd(width)} | result |`,
-    `| ${'-'.repeat(width)} | ------ |`,
-    ...rows.map(([k, v]) => `| ${k!.padEnd(width)} | ${v} |`),
-  ].join('\n');
+
+  // 3. listings: GET /v1/videos with 100k videos in the table
+  rows.push(...(await benchListVideos(api, { connections: CONNECTIONS, durationS: DURATION_S })));
+
+  const table = markdownTable(rows);
   process.stdout.write(`\nvidproc bench (${CONNECTIONS} connections, ${DURATION_S} s per read load; process logs: ${logPath})\n\n${table}\n\n`);
 
   await stopAll();
@@ -288,11 +203,4 @@ async function main() {
   await publisher.close();
 }
 
-main().then(
-  () => process.exit(0),
-  async (err: unknown) => {
-    logger.fatal({ err }, 'bench failed');
-    await stopAll();
-    process.exit(1);
-  },
-);
+runBench('bench', main);

@@ -6,19 +6,25 @@
  * Nullable columns are `strictNullable` (typed `T | null`, as in the domain) so that src/db/rows.ts
  * maps every field alike.
  */
-import { defineEntity, p } from '@mikro-orm/core';
+import { defineEntity, p, type IndexColumnOptions } from '@mikro-orm/core';
 import { LIMITS, RECORDED_EVENT_ID_MAX } from '../domain/events.js';
 import { VIDEO_STATUSES, type VideoError } from '../domain/video.js';
+
+/** The order of every video listing: newest first, the id breaking ties (a keyset needs a total order). */
+const NEWEST_FIRST = [
+  { name: 'created_at', sort: 'desc' },
+  { name: 'video_id', sort: 'desc' },
+] as const satisfies IndexColumnOptions[];
 
 const VideoSchema = defineEntity({
   name: 'Video',
   tableName: 'videos',
   properties: {
     videoId: p.string().length(LIMITS.videoId).primary(),
-    userId: p.string().length(LIMITS.userId).strictNullable().index(),
+    userId: p.string().length(LIMITS.userId).strictNullable(),
     fileName: p.string().length(LIMITS.fileName).strictNullable(),
     // varchar(16) leaves room for a longer status; the check constraint says which are allowed.
-    status: p.enum(VIDEO_STATUSES).columnType('varchar(16)').index(),
+    status: p.enum(VIDEO_STATUSES).columnType('varchar(16)'),
     progress: p.float().columnType("double precision").strictNullable(),
     imagesUrl: p.text().strictNullable(),
     frameCount: p.integer().strictNullable(),
@@ -37,9 +43,15 @@ const VideoSchema = defineEntity({
     /** The row's place in the order of all writes (a sequence): where a stream of many videos resumes. */
     changeSeq: p.bigint('number').autoincrement(),
   },
-  // Partial: few videos are stalled at a time, so the index stays small.
   indexes: [
+    // Partial: few videos are stalled at a time, so the index stays small.
     { name: 'videos_stalled_index', properties: ['stalled'], where: '"stalled"' },
+    // Listings, newest first (src/db/video-store.ts listVideos): a user's, everyone's (operators),
+    // everyone's in one status. Each also answers what the single-column indexes it replaced did.
+    { name: 'videos_user_listing_index', columns: [{ name: 'user_id' }, ...NEWEST_FIRST] },
+    { name: 'videos_listing_index', columns: NEWEST_FIRST },
+    { name: 'videos_status_listing_index', columns: [{ name: 'status' }, ...NEWEST_FIRST] },
+    // Live streams of many videos resume in the order of changes (src/db/video-changes.ts).
     { name: 'videos_user_id_change_seq_index', properties: ['userId', 'changeSeq'] },
     { name: 'videos_change_seq_index', properties: ['changeSeq'] },
   ],

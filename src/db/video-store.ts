@@ -4,6 +4,7 @@
  */
 import { raw, ValidationError } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { VideoListQuery } from '../domain/video-list.js';
 import { MAX_REMEMBERED_EVENT_IDS, type HistoryRecord, type VideoState } from '../domain/video.js';
 import { Video, VideoEventRecord } from './entities.js';
 import { isDataRefused } from './errors.js';
@@ -43,14 +44,51 @@ export async function findVideo(em: EntityManager, videoId: string): Promise<Vid
   return row ? videoRows(em).toState(row) : null;
 }
 
-export async function findHistory(em: EntityManager, videoId: string, limit = 500): Promise<HistoryRecord[]> {
+/** The video's history, oldest first: up to `limit` records after `afterSeq` (0: from the start). */
+export async function findHistory(em: EntityManager, videoId: string, limit = 500, afterSeq = 0): Promise<HistoryRecord[]> {
   const rows = await em.find(
     VideoEventRecord,
-    { videoId },
+    { videoId, seq: { $gt: afterSeq } },
     { orderBy: { seq: 'asc' }, limit, disableIdentityMap: true },
   );
   const history = historyRows(em);
   return rows.map((row) => history.toRecord(row));
+}
+
+/** Where a listing's page starts: after this video, in the listing's order. */
+export interface ListPosition {
+  createdAt: string;
+  videoId: string;
+}
+
+/**
+ * Up to `limit` videos of a listing, newest first (created_at desc, video_id desc), after
+ * `after` when given. A keyset (a row comparison, which the listing indexes in entities.ts
+ * answer as an index range) instead of an offset: a page costs the same however deep it is, and
+ * rows inserted meanwhile neither repeat nor skip an item on the next page.
+ */
+export async function listVideos(em: EntityManager, query: VideoListQuery, after: ListPosition | null, limit: number): Promise<VideoState[]> {
+  const created = {
+    ...(query.createdAfter === undefined ? {} : { $gte: new Date(query.createdAfter) }),
+    ...(query.createdBefore === undefined ? {} : { $lt: new Date(query.createdBefore) }),
+  };
+  // A query builder's plain rows, not entities: the page is only read, and building 21 managed
+  // entities cost more than the rest of the request (bench/list-videos.ts).
+  const rows = await em
+    .createQueryBuilder(Video)
+    .select('*')
+    .where({
+      ...(query.owner === null ? {} : { userId: query.owner }),
+      ...(query.statuses === undefined ? {} : { status: { $in: query.statuses } }),
+      ...(query.stalled === undefined ? {} : { stalled: query.stalled }),
+      ...(Object.keys(created).length === 0 ? {} : { createdAt: created }),
+      ...(after === null ? {} : { [raw('(created_at, video_id) < (?, ?)', [new Date(after.createdAt), after.videoId])]: [] }),
+    })
+    .orderBy({ createdAt: 'desc', videoId: 'desc' })
+    .limit(limit)
+    .execute<Video[]>('all');
+  const videos = videoRows(em);
+  return rows.map((row) => videos.toState(row));
 }
 
 /**

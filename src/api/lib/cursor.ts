@@ -31,7 +31,9 @@ function canonical(value: unknown): string {
 
 const fingerprint = (query: QueryIdentity) => createHash('sha256').update(canonical(query)).digest('base64url').slice(0, 16);
 
-const invalid = () => new HttpProblem(400, 'cursor is not valid for this query (tampered with, or from another query): start again without it');
+/** The one answer to any cursor that cannot continue this query. */
+export const invalidCursor = () =>
+  new HttpProblem(400, 'cursor is not valid for this query (tampered with, or from another query): start again without it');
 
 /** Cursors signed with `secret`; without one, a key made for this process (cursors then work only on this instance). */
 export function createCursors(secret?: string): Cursors {
@@ -45,17 +47,17 @@ export function createCursors(secret?: string): Cursors {
     },
     decode(query, cursor) {
       const [body, mac, extra] = cursor.split('.');
-      if (!body || !mac || extra !== undefined) throw invalid();
+      if (!body || !mac || extra !== undefined) throw invalidCursor();
       const expected = Buffer.from(sign(body));
       const given = Buffer.from(mac);
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalidCursor();
       let parsed: { q?: unknown; p?: unknown };
       try {
         parsed = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as { q?: unknown; p?: unknown };
       } catch {
-        throw invalid();
+        throw invalidCursor();
       }
-      if (parsed.q !== fingerprint(query) || !Array.isArray(parsed.p)) throw invalid();
+      if (parsed.q !== fingerprint(query) || !Array.isArray(parsed.p)) throw invalidCursor();
       return parsed.p as unknown[];
     },
   };

@@ -1,15 +1,19 @@
 import { randomUUID } from 'node:crypto';
+import { z } from '@hono/zod-openapi';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { findHistory } from '../../../db/video-store.js';
+import { findHistory, listVideos as listVideoPage } from '../../../db/video-store.js';
 import { publicVideo, type LinkOpener } from '../../../domain/public-video.js';
-import type { Principal } from '../../../domain/video.js';
+import { listOwner, type VideoListQuery } from '../../../domain/video-list.js';
+import { toView, type HistoryRecord, type Principal, type VideoState } from '../../../domain/video.js';
 import type { UploadLinker } from '../../../storage/index.js';
 import { VideoOwnedByAnotherUserError, type VideoGateway } from '../../../temporal/video-gateway.js';
 import { createRouter } from '../../lib/create-app.js';
 import type { Cursors } from '../../lib/cursor.js';
+import { jsonETag } from '../../lib/etag.js';
+import { keysetPage } from '../../lib/paging.js';
 import { HttpProblem } from '../../lib/problem.js';
 import { readReadableVideo } from './read-video.js';
-import { getVideo, getVideoEvents, registerVideo } from './videos.routes.js';
+import { getVideo, getVideoEvents, listVideos, registerVideo } from './videos.routes.js';
 
 export interface VideosDeps {
   videos: VideoGateway;
@@ -23,7 +27,11 @@ export interface VideosDeps {
   uploadLink?: UploadLinker;
 }
 
-export function createVideosRouter({ videos, orm, queryTimeoutMs, openLink, uploadLink }: VideosDeps) {
+/** Positions of the keyset cursors: a listing's [createdAt, videoId], a history's [seq]. */
+const listingPosition = z.tuple([z.string(), z.string()]);
+const historyPosition = z.tuple([z.number().int().min(0)]);
+
+export function createVideosRouter({ videos, orm, queryTimeoutMs, openLink, uploadLink, cursors }: VideosDeps) {
   const readable = (principal: Principal, videoId: string) => readReadableVideo({ videos, em: orm.em, queryTimeoutMs }, principal, videoId);
 
   return createRouter()
@@ -46,12 +54,41 @@ export function createVideosRouter({ videos, orm, queryTimeoutMs, openLink, uplo
     .openapi(getVideo, async (c) => {
       const { videoId } = c.req.valid('param');
       const { view, source } = await readable(c.get('principal'), videoId);
-      return c.json(await publicVideo(view, openLink), 200, { 'X-Status-Source': source });
+      const video = await publicVideo(view, openLink);
+      return c.json(video, 200, { 'X-Status-Source': source, ETag: jsonETag(video) });
+    })
+    .openapi(listVideos, async (c) => {
+      const { userId, status, limit, cursor, ...filter } = c.req.valid('query');
+      const principal = c.get('principal');
+      const whose = listOwner(principal, userId);
+      if ('refused' in whose) throw new HttpProblem(400, whose.refused);
+      const query: VideoListQuery = { owner: whose.owner, statuses: status, ...filter };
+      const page = await keysetPage({
+        cursors,
+        query: { route: 'videos', caller: principal.userId, ...query },
+        cursor,
+        limit,
+        position: listingPosition,
+        positionOf: (video: VideoState): [string, string] => [video.createdAt, video.videoId],
+        fetch: (after, n) => listVideoPage(orm.em, query, after && { createdAt: after[0], videoId: after[1] }, n),
+      });
+      const items = await Promise.all(page.items.map((video) => publicVideo(toView(video), openLink)));
+      return c.json({ items, nextCursor: page.nextCursor }, 200);
     })
     .openapi(getVideoEvents, async (c) => {
       const { videoId } = c.req.valid('param');
-      const { limit } = c.req.valid('query');
-      await readable(c.get('principal'), videoId);
-      return c.json({ videoId, events: await findHistory(orm.em, videoId, limit) }, 200);
+      const { limit, cursor } = c.req.valid('query');
+      const principal = c.get('principal');
+      await readable(principal, videoId);
+      const page = await keysetPage({
+        cursors,
+        query: { route: 'video-events', caller: principal.userId, videoId },
+        cursor,
+        limit,
+        position: historyPosition,
+        positionOf: (record: HistoryRecord): [number] => [record.seq],
+        fetch: (after, n) => findHistory(orm.em, videoId, n, after?.[0]),
+      });
+      return c.json({ videoId, events: page.items, nextCursor: page.nextCursor }, 200);
     });
 }

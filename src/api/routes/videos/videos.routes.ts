@@ -1,8 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
+import { etag } from 'hono/etag';
 import { LIMITS, registrationSchema, videoIdSchema } from '../../../domain/events.js';
+import { VIDEO_LIST_LIMIT } from '../../../domain/video-list.js';
+import { VIDEO_STATUSES } from '../../../domain/video.js';
 import { jsonBody, jsonResponse } from '../../lib/openapi.js';
 import { problemResponse } from '../../lib/problem.js';
-import { historyRecordSchema, registeredVideoSchema, videoViewSchema } from './videos.schemas.js';
+import type { AppEnv } from '../../lib/types.js';
+import { historyRecordSchema, registeredVideoSchema, videoListSchema, videoViewSchema } from './videos.schemas.js';
 
 // Domain schemas are plain zod (created before @hono/zod-openapi extends it): no .openapi() on them.
 const videoIdParam = z.object({ videoId: videoIdSchema });
@@ -50,18 +55,40 @@ export const registerVideo = createRoute({
   },
 });
 
+const ETAG_HEADER = {
+  ETag: {
+    description: 'A strong validator of the response body: it changes whenever the Video JSON does',
+    schema: { type: 'string' as const, example: '"2jmj7l5rSw0yVb_vlWAYkK_YBwk"' },
+  },
+};
+
 export const getVideo = createRoute({
   ...videosRoute,
   method: 'get',
   path: '/videos/{videoId}',
   summary: "A video's status and the link to its images",
-  request: { params: videoIdParam },
+  // Answers 304 when If-None-Match names the ETag the handler set (src/api/lib/etag.ts).
+  middleware: [etag() as MiddlewareHandler<AppEnv>] as const,
+  request: {
+    params: videoIdParam,
+    headers: z.object({
+      'if-none-match': z.string().optional().openapi({
+        description: 'ETags of views the client holds: 304 (no body) when the view is still one of them',
+        example: '"2jmj7l5rSw0yVb_vlWAYkK_YBwk"',
+      }),
+    }),
+  },
   responses: {
-    200: { ...jsonResponse('The video', videoViewSchema), headers: SOURCE_HEADER },
+    200: { ...jsonResponse('The video', videoViewSchema), headers: { ...SOURCE_HEADER, ...ETAG_HEADER } },
+    304: { description: 'Not modified: the view is the one If-None-Match names (no body)', headers: ETAG_HEADER },
     400: problemResponse('Invalid video id'),
     ...notYours,
     ...common,
   },
+});
+
+const cursorParam = z.string().min(1).max(2048).optional().openapi({
+  description: "The previous page's nextCursor, with the same query (filters, video); another query's, another caller's or a changed one is a 400",
 });
 
 export const getVideoEvents = createRoute({
@@ -71,12 +98,73 @@ export const getVideoEvents = createRoute({
   summary: "A video's history: every event, applied or ignored, and why",
   request: {
     params: videoIdParam,
-    query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(200) }),
+    query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(200), cursor: cursorParam }),
   },
   responses: {
-    200: jsonResponse('The history, oldest first (as persisted)', z.object({ videoId: videoIdSchema, events: z.array(historyRecordSchema) })),
-    400: problemResponse('Invalid video id or limit'),
+    200: jsonResponse(
+      'The history, oldest first (as persisted), a page at a time',
+      z
+        .object({
+          videoId: videoIdSchema,
+          events: z.array(historyRecordSchema),
+          nextCursor: z.string().nullable().openapi({ description: 'The next page, or null when this is the last' }),
+        })
+        .openapi('VideoEventPage'),
+    ),
+    400: problemResponse('Invalid video id, limit or cursor'),
     ...notYours,
+    ...common,
+  },
+});
+
+/** RFC 3339, normalised to UTC milliseconds, so the same instant always makes the same query. */
+const instant = (description: string) =>
+  z.iso
+    .datetime({ offset: true })
+    .transform((v) => new Date(v).toISOString())
+    .optional()
+    .openapi({ description, format: 'date-time' });
+
+const statusValue = z.enum(VIDEO_STATUSES);
+
+export const listVideosQuery = z
+  .object({
+    // Repeatable (status=a&status=b): one value arrives as a string, several as an array.
+    status: z
+      .preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(statusValue).min(1))
+      .transform((v) => [...new Set(v)].sort())
+      .optional()
+      .openapi({ description: 'Only videos in one of these statuses (repeat the parameter for several)' }),
+    stalled: z
+      .enum(['true', 'false'])
+      .transform((v) => v === 'true')
+      .optional()
+      .openapi({ description: 'Only stalled (true) or only not stalled (false) videos' }),
+    createdAfter: instant('Only videos created at or after this time (inclusive)'),
+    createdBefore: instant('Only videos created before this time (exclusive)'),
+    userId: z
+      .string()
+      .min(1)
+      .max(LIMITS.userId)
+      .optional()
+      .openapi({ description: "Operators: only this user's videos. Others: their own id or nothing (another id is a 400)" }),
+    limit: z.coerce.number().int().min(1).max(VIDEO_LIST_LIMIT.max).default(VIDEO_LIST_LIMIT.default),
+    cursor: cursorParam,
+  })
+  .refine((q) => !q.createdAfter || !q.createdBefore || q.createdAfter < q.createdBefore, {
+    message: 'createdAfter must be before createdBefore',
+    path: ['createdAfter'],
+  });
+
+export const listVideos = createRoute({
+  ...videosRoute,
+  method: 'get',
+  path: '/videos',
+  summary: "The caller's videos (an operator: everyone's, or one user's), newest first",
+  request: { query: listVideosQuery },
+  responses: {
+    200: jsonResponse('A page of videos, newest first (as projected in Postgres)', videoListSchema),
+    400: problemResponse('Invalid filter, limit or cursor; or userId from a caller who is not an operator'),
     ...common,
   },
 });

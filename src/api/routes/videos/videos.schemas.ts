@@ -49,6 +49,13 @@ export const registeredVideoSchema = videoViewSchema
   })
   .openapi('RegisteredVideo');
 
+export const videoListSchema = z
+  .object({
+    items: z.array(videoViewSchema),
+    nextCursor: z.string().nullable().openapi({ description: 'The next page (pass it as cursor with the same query), or null when this is the last' }),
+  })
+  .openapi('VideoList');
+
 export const historyRecordSchema = z
   .object({
     seq: z.number().int().min(1),

@@ -1,0 +1,141 @@
+/**
+ * What every benchmark phase shares: the bench configuration (its own database, exchange, queue,
+ * task queue and JWT secret), the vidproc processes started from dist/main.js as in production,
+ * and their stop. Used by bench/run.ts and by the phases that also run alone (bench/list-videos.ts).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../src/config/env.js';
+import { migrateDatabase } from '../src/db/index.js';
+import { createLogger } from '../src/logger.js';
+import { startDevServer } from '../src/temporal/dev-server.js';
+
+export const int = (name: string, fallback: number) => Number.parseInt(process.env[name] ?? '', 10) || fallback;
+
+export const run = randomUUID().slice(0, 8);
+export const benchEnv = {
+  DATABASE_URL: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/vidproc_bench',
+  AMQP_EXCHANGE: `bench.events.${run}`,
+  AMQP_QUEUE: `bench.tracker.${run}`,
+  TEMPORAL_TASK_QUEUE: `bench-${run}`,
+  HOST: '127.0.0.1',
+  AUTH_JWT_SECRET: randomBytes(32).toString('base64url'),
+  LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+};
+export const config = loadConfig({ ...process.env, ...benchEnv });
+export const logger = createLogger(config.LOG_LEVEL);
+const mainPath = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+export const logPath = join(tmpdir(), `vidproc-bench-${run}.log`);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `vidproc <command>` as a process of its own, its output appended to the bench log. */
+function spawnVidproc(command: string, env: Record<string, string>): ChildProcess {
+  const log = createWriteStream(logPath, { flags: 'a' });
+  const child = spawn(process.execPath, [mainPath, command], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  child.once('exit', (code, signal) => {
+    if (code !== 0 && signal !== 'SIGTERM') logger.error({ command, code, signal, logPath }, 'a vidproc process exited');
+  });
+  return child;
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`${what} not ready within ${timeoutMs} ms (see ${logPath})`);
+    await sleep(200);
+  }
+}
+
+export const percentile = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN;
+
+const stops: Array<() => Promise<void>> = [];
+/** Stops what was started, last first (each only once). */
+export async function stopAll(): Promise<void> {
+  for (let stop = stops.pop(); stop; stop = stops.pop()) await stop().catch((err: unknown) => logger.warn({ err }, 'stop failed'));
+}
+
+/**
+ * The Temporal dev server (unless TEMPORAL_ADDRESS is set), the migrated bench database, and
+ * `vidproc <command>` for each command; resolves once the API (if started) answers /readyz.
+ */
+export async function startStack(commands: string[]): Promise<{ address: string; api: { url: string; pid?: number } }> {
+  let address = config.TEMPORAL_ADDRESS;
+  if (!address) {
+    const server = await startDevServer({ cliPath: config.TEMPORAL_CLI_PATH });
+    address = server.address;
+    stops.push(() => server.stop());
+  }
+  await migrateDatabase(config.DATABASE_URL);
+  const port = await freePort();
+  const env = { ...benchEnv, TEMPORAL_ADDRESS: address, PORT: String(port) };
+  const children = commands.map((command) => spawnVidproc(command, env));
+  stops.push(async () => {
+    for (const child of children.reverse()) await stopProcess(child);
+  });
+  const api = { url: `http://127.0.0.1:${port}`, pid: children[commands.indexOf('api')]?.pid };
+  if (commands.includes('api')) await until('api', async () => (await fetch(`${api.url}/readyz`)).ok);
+  return { address, api };
+}
+
+/** Rows of [measure, result] as a Markdown table. */
+export function markdownTable(rows: string[][]): string {
+  const width = Math.max(...rows.map(([k]) => k!.length));
+  return [
+    `| ${'measure'.padEnd(width)} | result |`,
+    `| ${'-'.repeat(width)} | ------ |`,
+    ...rows.map(([k, v]) => `| ${k!.padEnd(width)} | ${v} |`),
+  ].join('\n');
+}
+
+/** Runs a benchmark to its end: exit 0 when done; on a failure, log it, stop what was started, exit 1. */
+export function runBench(name: string, main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    async (err: unknown) => {
+      logger.fatal({ err }, `${name} failed`);
+      await stopAll();
+      process.exit(1);
+    },
+  );
+}
+
+/** CPU seconds (user + system) a process of this machine has used so far (Linux /proc), or NaN. */
+export async function cpuSeconds(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return NaN;
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+/** USER_HZ: 100 on every Linux this runs on. */
+const CLOCK_TICKS = 100;
