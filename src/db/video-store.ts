@@ -92,6 +92,27 @@ export async function listVideos(em: EntityManager, query: VideoListQuery, after
 }
 
 /**
+ * Videos whose rows changed after `afterSeq` in the order of changes, oldest change first, with
+ * their place in it (a live stream of many videos resuming after the last change it sent).
+ */
+export async function findChangedVideos(
+  em: EntityManager,
+  owner: string | null,
+  afterSeq: number,
+  limit: number,
+): Promise<Array<{ video: VideoState; changeSeq: number }>> {
+  const rows = await em
+    .createQueryBuilder(Video)
+    .select('*')
+    .where({ ...(owner === null ? {} : { userId: owner }), changeSeq: { $gt: afterSeq } })
+    .orderBy({ changeSeq: 'asc' })
+    .limit(limit)
+    .execute<Video[]>('all');
+  const videos = videoRows(em);
+  return rows.map((row) => ({ video: videos.toState(row), changeSeq: Number(row.changeSeq) }));
+}
+
+/**
  * Upserts the video (only if `video.version` is higher than the stored one) and appends its
  * history records (ignoring those already stored), in one transaction; a written row is
  * announced to the live streams (delivered when the transaction commits).

@@ -2,7 +2,7 @@
  * Listing videos: whose videos a caller may list, and what a listing may narrow them by. Pure:
  * the API applies the rule, src/db runs the query.
  */
-import type { Principal, VideoStatus } from './video.js';
+import type { Principal, VideoState, VideoStatus } from './video.js';
 
 /** Page sizes of a video listing. */
 export const VIDEO_LIST_LIMIT = { default: 20, max: 100 } as const;
@@ -35,4 +35,15 @@ export function listOwner(principal: Principal, userId: string | undefined): Lis
   if (principal.operator) return { owner: userId ?? null };
   if (userId === undefined || userId === principal.userId) return { owner: principal.userId };
   return { refused: 'userId is an operator filter: leave it out to list your own videos' };
+}
+
+/** Whether a video is in a listing (the same rule the listing's query applies in Postgres). */
+export function inListing(video: Pick<VideoState, 'userId' | 'status' | 'stalled' | 'createdAt'>, query: VideoListQuery): boolean {
+  if (query.owner !== null && video.userId !== query.owner) return false;
+  if (query.statuses !== undefined && !query.statuses.includes(video.status)) return false;
+  if (query.stalled !== undefined && video.stalled !== query.stalled) return false;
+  const created = Date.parse(video.createdAt);
+  if (query.createdAfter !== undefined && created < Date.parse(query.createdAfter)) return false;
+  if (query.createdBefore !== undefined && created >= Date.parse(query.createdBefore)) return false;
+  return true;
 }

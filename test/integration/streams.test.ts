@@ -100,3 +100,59 @@ describe('GET /v1/videos/{id}/stream', () => {
     expect((await fetch(`${apis[0]!.url}/v1/videos/${id}/stream`, { headers: { Authorization: `Bearer ${tokens.alice}`, 'Last-Event-ID': 'x' } })).status).toBe(400);
   });
 });
+
+describe('GET /v1/videos/stream', () => {
+  const openMany = (api: Served, query: string, as: string, lastEventId?: string) => {
+    const client = follow(`${api.url}/v1/videos/stream${query}`, tokens[as]!, lastEventId);
+    clients.push(client);
+    return client;
+  };
+  const forVideo = (client: StreamClient, id: string) => client.events.filter((e) => e.data.videoId === id);
+
+  it("sends every change of the caller's videos in the filter, including one leaving it, and nothing of anyone else's", async () => {
+    const [mine, quiet, theirs] = [uniqueId('many'), uniqueId('many'), uniqueId('many')];
+    const stream = openMany(apis[1]!, '?status=processing', 'alice');
+    await eventually(() => (stream.opened() ? true : undefined));
+    await videos.register(mine, 'alice');
+    await videos.register(quiet, 'alice'); // stays uploaded: never in the filter
+    await videos.register(theirs, 'bob');
+    await videos.sendEvent(ev.started(theirs));
+    await videos.sendEvent(ev.started(mine));
+    await videos.sendEvent(ev.progress(mine, 30));
+    await eventually(() => (forVideo(stream, mine).some((e) => e.data.progress === 30) ? true : undefined), { timeoutMs: 20_000 });
+    await videos.sendEvent(ev.completed(mine)); // leaves the filter: its leaving event still comes
+    await eventually(() => (forVideo(stream, mine).some((e) => e.data.status === 'completed') ? true : undefined), { timeoutMs: 20_000 });
+
+    expect(forVideo(stream, theirs)).toEqual([]);
+    expect(forVideo(stream, quiet)).toEqual([]);
+    const ids = stream.events.map((e) => Number(e.id));
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    const versions = forVideo(stream, mine).map((e) => e.data.version as number);
+    expect(new Set(versions).size).toBe(versions.length);
+    expect(forVideo(stream, mine).every((e) => e.data.userId === 'alice')).toBe(true);
+  });
+
+  it('resumes after Last-Event-ID with what changed meanwhile', async () => {
+    const id = uniqueId('many');
+    const first = openMany(apis[0]!, '', 'alice');
+    await eventually(() => (first.opened() ? true : undefined));
+    await videos.register(id, 'alice');
+    const [seen] = await eventually(() => (forVideo(first, id).length > 0 ? forVideo(first, id) : undefined), { timeoutMs: 20_000 });
+    first.close();
+    await videos.sendEvent(ev.started(id)); // while away
+    await eventually(async () => ((await videos.liveStatus(id, 2_000)).kind === 'live' ? true : undefined));
+    const resumed = openMany(apis[1]!, '', 'alice', seen!.id);
+    await eventually(() => (forVideo(resumed, id).some((e) => e.data.status === 'processing') ? true : undefined), { timeoutMs: 20_000 });
+  });
+
+  it("lets an operator follow one user's videos, and refuses userId from anyone else", async () => {
+    tokens.ops = await signDevToken(h.config.AUTH_JWT_SECRET!, 'ops', ['operator']);
+    const id = uniqueId('many');
+    const ops = openMany(apis[0]!, '?userId=alice', 'ops');
+    await eventually(() => (ops.opened() ? true : undefined));
+    await videos.register(id, 'alice');
+    await eventually(() => (forVideo(ops, id).length > 0 ? true : undefined), { timeoutMs: 20_000 });
+    const refused = await fetch(`${apis[0]!.url}/v1/videos/stream?userId=alice`, { headers: { Authorization: `Bearer ${tokens.bob}` } });
+    expect(refused.status).toBe(400);
+  });
+});

@@ -5,13 +5,16 @@
  */
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
+import { findChangedVideos } from '../../../db/video-store.js';
 import { publicVideo, type LinkOpener } from '../../../domain/public-video.js';
-import { isTerminal, toView, type VideoView } from '../../../domain/video.js';
+import { inListing, listOwner, type VideoListQuery } from '../../../domain/video-list.js';
+import { isTerminal, toView, type VideoState, type VideoView } from '../../../domain/video.js';
 import type { VideoGateway } from '../../../temporal/video-gateway.js';
 import { createRouter } from '../../lib/create-app.js';
+import { HttpProblem } from '../../lib/problem.js';
 import type { LiveListener, LiveVideos } from '../../lib/live-videos.js';
 import { readReadableVideo } from '../videos/read-video.js';
-import { streamVideo } from './streams.routes.js';
+import { streamVideo, streamVideos } from './streams.routes.js';
 
 export interface StreamsDeps {
   videos: VideoGateway;
@@ -58,10 +61,77 @@ function session(stream: SSEStreamingApi, heartbeatMs: number) {
   };
 }
 
+/**
+ * A resuming stream of many videos starts this many changes before its Last-Event-ID: changes
+ * take their place in the order when written but arrive when committed, so a change written just
+ * before the last one sent may have committed after it. A repeated view is harmless (its version says so).
+ */
+const RESUME_OVERLAP = 1_000;
+/** Changes read per page while catching up. */
+const CATCH_UP_PAGE = 500;
+
 export function createStreamsRouter(deps: StreamsDeps) {
   const { orm, openLink, live, heartbeatMs } = deps;
 
-  return createRouter().openapi(streamVideo, async (c) => {
+  const router = createRouter();
+
+  /** Every change of the caller's videos (an operator's: everyone's, or one user's) that the filter admits. */
+  router.openapi(streamVideos, (c) => {
+    const { userId, status, ...filter } = c.req.valid('query');
+    const lastEventId = c.req.valid('header')['last-event-id'];
+    const whose = listOwner(c.get('principal'), userId);
+    if ('refused' in whose) throw new HttpProblem(400, whose.refused);
+    const query: VideoListQuery = { owner: whose.owner, statuses: status, ...filter };
+
+    return streamSSE(c, async (stream) => {
+      const s = session(stream, heartbeatMs);
+      /** The videos this stream showed in the filter: one that leaves it gets its leaving event. */
+      const shown = new Set<string>();
+      /** The newest version sent per video: nothing older, nothing twice. */
+      const sentVersion = new Map<string, number>();
+      let lastSeq = lastEventId === undefined ? null : Number(lastEventId);
+      const offer = (video: VideoState, changeSeq: number) =>
+        s.send(async () => {
+          const inside = inListing(video, query);
+          if (!inside && !shown.has(video.videoId)) return;
+          if ((sentVersion.get(video.videoId) ?? -1) >= video.version) return;
+          sentVersion.set(video.videoId, video.version);
+          if (inside) shown.add(video.videoId);
+          else shown.delete(video.videoId);
+          lastSeq = Math.max(lastSeq ?? 0, changeSeq);
+          await stream.writeSSE({ event: 'video', id: String(changeSeq), data: JSON.stringify(await publicVideo(toView(video), openLink)) });
+        });
+      /** Sends what changed since `after` (oldest first), a page at a time. */
+      const catchUp = (after: number) =>
+        s.send(async () => {
+          for (let from = after; !s.ended; ) {
+            const page = await findChangedVideos(orm.em.fork(), query.owner, from, CATCH_UP_PAGE);
+            for (const { video, changeSeq } of page) offer(video, changeSeq);
+            if (page.length < CATCH_UP_PAGE) return;
+            from = page.at(-1)!.changeSeq;
+          }
+        });
+      const unfollow = live.follow(query.owner === null ? { everyone: true } : { userId: query.owner }, {
+        change: (change, read) =>
+          s.send(async () => {
+            const row = await read();
+            if (row) offer(row, change.changeSeq);
+          }),
+        resync: () => {
+          if (lastSeq !== null) catchUp(Math.max(0, lastSeq - RESUME_OVERLAP));
+        },
+        end: s.end,
+      });
+      if (lastSeq !== null) catchUp(Math.max(0, lastSeq - RESUME_OVERLAP));
+      try {
+        await s.done();
+      } finally {
+        unfollow();
+      }
+    });
+  });
+
+  router.openapi(streamVideo, async (c) => {
     const { videoId } = c.req.valid('param');
     const lastEventId = c.req.valid('header')['last-event-id'];
     const principal = c.get('principal');
@@ -124,4 +194,6 @@ export function createStreamsRouter(deps: StreamsDeps) {
       }
     });
   });
+
+  return router;
 }

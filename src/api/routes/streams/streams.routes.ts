@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { videoIdSchema } from '../../../domain/events.js';
+import { orderedWindow, videoFilterFields } from '../videos/videos.routes.js';
 import { problemResponse } from '../../lib/problem.js';
 
 const LAST_EVENT_ID = z
@@ -37,5 +38,29 @@ export const streamVideo = createRoute({
     401: problemResponse('Missing or invalid bearer token'),
     404: problemResponse('No such video (or not yours)'),
     503: problemResponse('Temporal or Postgres is not answering'),
+  },
+});
+
+export const streamVideos = createRoute({
+  tags: ['Videos'],
+  security: [{ bearerAuth: [] }],
+  method: 'get',
+  path: '/videos/stream',
+  summary: "The caller's videos' changes, live (an operator: everyone's, or one user's), with the listing's filters",
+  request: {
+    query: z.object(videoFilterFields).refine(...orderedWindow),
+    headers: z.object({ 'last-event-id': LAST_EVENT_ID }),
+  },
+  responses: {
+    200: {
+      description:
+        'Every change of a video in the filter (entering it, changing in it, or leaving it), as `event: video`, `data: <Video JSON>`; ' +
+        "`id` is the change's place in the order of all changes, so a reconnect with Last-Event-ID resumes there (it may repeat a view you had: " +
+        'compare `version`). Never ends by itself.',
+      content: eventStream('').content,
+    },
+    400: problemResponse('Invalid filter or Last-Event-ID; or userId from a caller who is not an operator'),
+    401: problemResponse('Missing or invalid bearer token'),
+    503: problemResponse('Postgres is not answering'),
   },
 });

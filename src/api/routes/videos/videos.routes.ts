@@ -127,34 +127,45 @@ const instant = (description: string) =>
 
 const statusValue = z.enum(VIDEO_STATUSES);
 
+/** What narrows a list of videos (the listing and the live stream of many videos alike). */
+export const videoFilterFields = {
+  // Repeatable (status=a&status=b): one value arrives as a string, several as an array.
+  status: z
+    .preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(statusValue).min(1))
+    .transform((v) => [...new Set(v)].sort())
+    .optional()
+    .openapi({ description: 'Only videos in one of these statuses (repeat the parameter for several)' }),
+  stalled: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional()
+    .openapi({ description: 'Only stalled (true) or only not stalled (false) videos' }),
+  createdAfter: instant('Only videos created at or after this time (inclusive)'),
+  createdBefore: instant('Only videos created before this time (exclusive)'),
+  userId: z
+    .string()
+    .min(1)
+    .max(LIMITS.userId)
+    .optional()
+    .openapi({ description: "Operators: only this user's videos. Others: their own id or nothing (another id is a 400)" }),
+};
+
+/** A time window must open before it closes (for `.refine`). */
+export const orderedWindow: [
+  (q: { createdAfter?: string | undefined; createdBefore?: string | undefined }) => boolean,
+  { message: string; path: string[] },
+] = [
+  (q) => !q.createdAfter || !q.createdBefore || q.createdAfter < q.createdBefore,
+  { message: 'createdAfter must be before createdBefore', path: ['createdAfter'] },
+];
+
 export const listVideosQuery = z
   .object({
-    // Repeatable (status=a&status=b): one value arrives as a string, several as an array.
-    status: z
-      .preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(statusValue).min(1))
-      .transform((v) => [...new Set(v)].sort())
-      .optional()
-      .openapi({ description: 'Only videos in one of these statuses (repeat the parameter for several)' }),
-    stalled: z
-      .enum(['true', 'false'])
-      .transform((v) => v === 'true')
-      .optional()
-      .openapi({ description: 'Only stalled (true) or only not stalled (false) videos' }),
-    createdAfter: instant('Only videos created at or after this time (inclusive)'),
-    createdBefore: instant('Only videos created before this time (exclusive)'),
-    userId: z
-      .string()
-      .min(1)
-      .max(LIMITS.userId)
-      .optional()
-      .openapi({ description: "Operators: only this user's videos. Others: their own id or nothing (another id is a 400)" }),
+    ...videoFilterFields,
     limit: z.coerce.number().int().min(1).max(VIDEO_LIST_LIMIT.max).default(VIDEO_LIST_LIMIT.default),
     cursor: cursorParam,
   })
-  .refine((q) => !q.createdAfter || !q.createdBefore || q.createdAfter < q.createdBefore, {
-    message: 'createdAfter must be before createdBefore',
-    path: ['createdAfter'],
-  });
+  .refine(...orderedWindow);
 
 export const listVideos = createRoute({
   ...videosRoute,
