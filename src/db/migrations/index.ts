@@ -1,10 +1,12 @@
 import { Migration20261128000000 } from './Migration20261128000000_init.js';
 import { Migration20261128020000 } from './Migration20261128020000_stall.js';
 import { Migration20261129000000 } from './Migration20261129000000_limits.js';
+import { Migration20261130100000 } from './Migration20261130100000_webhooks.js';
 
 /** Every migration, in order. Add new ones here (see README, "Database migrations"). */
 export const migrationsList = [
   { name: 'Migration20261128000000_init', class: Migration20261128000000 },
   { name: 'Migration20261128020000_stall', class: Migration20261128020000 },
   { name: 'Migration20261129000000_limits', class: Migration20261129000000 },
+  { name: 'Migration20261130100000_webhooks', class: Migration20261130100000 },
 ];
