@@ -11,6 +11,12 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
+/** A switch: `true`/`1` on, `false`/`0` or unset off. */
+const flag = z
+  .enum(['true', 'false', '1', '0'])
+  .optional()
+  .transform((v) => v === 'true' || v === '1');
+
 const url = (protocols: RegExp, example: string) =>
   z.string().refine((v) => {
     try {
@@ -46,10 +52,7 @@ export const envSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('video-status'),
   TEMPORAL_API_KEY: optionalString,
-  TEMPORAL_TLS: z
-    .enum(['true', 'false', '1', '0'])
-    .optional()
-    .transform((v) => v === 'true' || v === '1'),
+  TEMPORAL_TLS: flag,
   TEMPORAL_CLI_PATH: optionalString,
   TEMPORAL_QUERY_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -66,6 +69,13 @@ export const envSchema = z.object({
   ALERT_REPEAT_AFTER: duration('1h'),
   MAX_REPROCESS: z.coerce.number().int().min(0).max(100).default(2),
   ALERT_WEBHOOK_URL: optionalString.refine((v) => v === undefined || /^https?:\/\//.test(v), 'must be an http(s) URL'),
+  /** Webhook endpoints on private, loopback and link-local addresses, and plain http ones (local development, tests). */
+  WEBHOOK_ALLOW_PRIVATE: flag,
+  WEBHOOK_TIMEOUT: duration('10s').refine((ms) => ms <= 60_000, 'must be at most 60s'),
+  WEBHOOK_RETRY_INITIAL: duration('30s'),
+  WEBHOOK_RETRY_MAX_INTERVAL: duration('4h'),
+  WEBHOOK_RETRY_FOR: duration('24h'),
+  WEBHOOK_DISABLE_AFTER: duration('3d'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -91,6 +101,15 @@ const configSchema = envSchema.transform((env) => ({
     repeatAfterMs: env.ALERT_REPEAT_AFTER,
     maxReprocess: env.MAX_REPROCESS,
   } satisfies StallPolicy,
+  /** How users' webhooks are delivered (the worker's delivery workflows and activities). */
+  webhooks: {
+    allowPrivate: env.WEBHOOK_ALLOW_PRIVATE,
+    timeoutMs: env.WEBHOOK_TIMEOUT,
+    retryInitialMs: env.WEBHOOK_RETRY_INITIAL,
+    retryMaxIntervalMs: Math.max(env.WEBHOOK_RETRY_MAX_INTERVAL, env.WEBHOOK_RETRY_INITIAL),
+    retryForMs: env.WEBHOOK_RETRY_FOR,
+    disableAfterMs: env.WEBHOOK_DISABLE_AFTER,
+  },
 }));
 
 export type Config = z.output<typeof configSchema>;
