@@ -6,8 +6,9 @@ import { createApp } from './lib/create-app.js';
 import { HttpProblem } from './lib/problem.js';
 import { createHealthRouter, type ReadinessCheck } from './routes/health/health.index.js';
 import { createVideosRouter, type VideosDeps } from './routes/videos/videos.index.js';
+import { createWebhooksRouter, documentWebhookEvents, type WebhooksDeps } from './routes/webhooks/webhooks.index.js';
 
-export interface ApiDeps extends VideosDeps {
+export interface ApiDeps extends VideosDeps, WebhooksDeps {
   authenticate: Authenticator;
   readiness: Record<string, ReadinessCheck>;
   logger: Logger;
@@ -44,6 +45,8 @@ export function createApi(deps: ApiDeps) {
 
   app.route('/', createHealthRouter(deps.readiness));
   app.route('/v1', createVideosRouter(deps));
+  app.route('/v1', createWebhooksRouter(deps));
+  documentWebhookEvents(app);
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -12,6 +12,8 @@ import { connectDatabase } from '../db/index.js';
 import type { Logger } from '../logger.js';
 import { connectClient } from '../temporal/connection.js';
 import { createVideoGateway } from '../temporal/video-gateway.js';
+import { createWebhookGateway } from '../temporal/webhook-gateway.js';
+import { createEndpointUrlCheck } from '../webhooks/endpoint-address.js';
 import type { Running } from './running.js';
 
 export async function startApi(config: Config, logger: Logger): Promise<Running & { url: string }> {
@@ -24,6 +26,8 @@ export async function startApi(config: Config, logger: Logger): Promise<Running 
     queryTimeoutMs: config.TEMPORAL_QUERY_TIMEOUT_MS,
     openLink: linksAsStored,
     cursors: createCursors(config.API_CURSOR_SECRET ?? config.AUTH_JWT_SECRET),
+    webhookDeliveries: createWebhookGateway(client, { taskQueue: config.temporal.taskQueue }),
+    checkWebhookUrl: createEndpointUrlCheck(config.webhooks.allowPrivate),
     authenticate: createAuthenticator({
       secret: config.AUTH_JWT_SECRET,
       jwksUrl: config.AUTH_JWKS_URL,

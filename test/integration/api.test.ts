@@ -16,6 +16,8 @@ import { newVideo } from '../../src/domain/video.js';
 import { openBrokerReadiness, type BrokerReadiness } from '../../src/amqp/readiness.js';
 import { postgresCheck, temporalCheck } from '../../src/api/lib/readiness-checks.js';
 import { createVideoGateway, type VideoGateway } from '../../src/temporal/video-gateway.js';
+import { createWebhookGateway } from '../../src/temporal/webhook-gateway.js';
+import { createEndpointUrlCheck } from '../../src/webhooks/endpoint-address.js';
 import { ev, uniqueId } from '../support/events.js';
 import { eventually, startHarness, testLogger, type TemporalHarness } from '../support/env.js';
 
@@ -25,6 +27,10 @@ let app: Api;
 let broker: BrokerReadiness;
 let secret: string;
 const tokens: Record<string, string> = {};
+const webhookDeps = () => ({
+  webhookDeliveries: createWebhookGateway(h.client, { taskQueue: h.config.TEMPORAL_TASK_QUEUE }),
+  checkWebhookUrl: createEndpointUrlCheck(false),
+});
 
 beforeAll(async () => {
   h = await startHarness();
@@ -37,6 +43,7 @@ beforeAll(async () => {
     queryTimeoutMs: 2_000,
     openLink: linksAsStored,
     cursors: createCursors(),
+    ...webhookDeps(),
     authenticate: createAuthenticator({ secret }),
     readiness: { postgres: postgresCheck(h.orm), rabbitmq: broker.check, temporal: temporalCheck(h.connection) },
     logger: testLogger,
@@ -93,6 +100,7 @@ describe('authentication', () => {
       queryTimeoutMs: 2_000,
       openLink: linksAsStored,
     cursors: createCursors(),
+    ...webhookDeps(),
       authenticate,
       readiness: {},
       logger: testLogger,
@@ -222,6 +230,7 @@ describe('GET /v1/videos/:videoId', () => {
       queryTimeoutMs: 300,
       openLink: linksAsStored,
     cursors: createCursors(),
+    ...webhookDeps(),
       authenticate: createAuthenticator({ secret }),
       readiness: { temporal: temporalCheck(deadConnection, 300) },
       logger: testLogger,
@@ -253,6 +262,7 @@ describe('when Postgres is down', () => {
         queryTimeoutMs: 2_000,
         openLink: linksAsStored,
     cursors: createCursors(),
+    ...webhookDeps(),
         authenticate: createAuthenticator({ secret }),
         readiness: { postgres: postgresCheck(deadOrm) },
         logger: testLogger,
