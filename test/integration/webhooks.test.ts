@@ -10,7 +10,7 @@ import { createApi, type Api } from '../../src/api/app.js';
 import { createAuthenticator, signDevToken } from '../../src/api/lib/auth.js';
 import { createCursors } from '../../src/api/lib/cursor.js';
 import { linksAsStored } from '../../src/domain/public-video.js';
-import type { WebhookEventType } from '../../src/domain/webhook-events.js';
+import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../../src/domain/webhook-events.js';
 import { createVideoGateway, type VideoGateway } from '../../src/temporal/video-gateway.js';
 import { createWebhookGateway } from '../../src/temporal/webhook-gateway.js';
 import { createEndpointUrlCheck } from '../../src/webhooks/endpoint-address.js';
@@ -386,6 +386,25 @@ describe('deliveries', () => {
     await videos.sendEvent(ev.completed(id2));
     await receivedTypes(witness, id2, ['video.completed']); // deliveries made after the delete went out
     expect(receiver.ofType('video.completed')).toEqual([]);
+  });
+});
+
+describe('the OpenAPI document', () => {
+  it('declares every webhooks route with its parameters, responses and errors, and each event body', async () => {
+    const doc = (await (await app.request('/openapi.json')).json()) as {
+      paths: Record<string, Record<string, { parameters?: Array<{ name: string }>; responses: Record<string, unknown> }>>;
+      webhooks: Record<string, { post: { requestBody: unknown } }>;
+    };
+    const responses = (path: string, method: string) => Object.keys(doc.paths[path]?.[method]?.responses ?? {}).sort();
+    expect(responses('/v1/webhooks', 'post')).toEqual(['201', '400', '401', '409', '415', '422', '503']);
+    expect(responses('/v1/webhooks', 'get')).toEqual(['200', '401', '503']);
+    expect(responses('/v1/webhooks/{id}', 'delete')).toEqual(['204', '400', '401', '404', '503']);
+    expect(responses('/v1/webhooks/{id}/rotate-secret', 'post')).toEqual(['200', '400', '401', '404', '415', '503']);
+    expect(responses('/v1/webhooks/{id}/deliveries', 'get')).toEqual(['200', '400', '401', '404', '503']);
+    expect(doc.paths['/v1/webhooks/{id}/deliveries']!.get!.parameters!.map((p) => p.name).sort()).toEqual(['cursor', 'id', 'limit']);
+    expect(responses('/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver', 'post')).toEqual(['202', '400', '401', '404', '409', '415', '503']);
+    expect(Object.keys(doc.webhooks).sort()).toEqual([...WEBHOOK_EVENT_TYPES].sort());
+    expect(JSON.stringify(doc.webhooks['video.failed'])).toContain('webhook-signature');
   });
 });
 
