@@ -7,53 +7,21 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createApi, type Api } from '../../src/api/app.js';
-import { createAuthenticator, signDevToken } from '../../src/api/lib/auth.js';
-import { createCursors } from '../../src/api/lib/cursor.js';
-import { linksAsStored } from '../../src/domain/public-video.js';
 import type { VideoView } from '../../src/domain/video.js';
-import type { WebhookEventType } from '../../src/domain/webhook-events.js';
 import { createVideoGateway, type VideoGateway } from '../../src/temporal/video-gateway.js';
-import { createWebhookGateway } from '../../src/temporal/webhook-gateway.js';
-import { createEndpointUrlCheck } from '../../src/webhooks/endpoint-address.js';
 import { deliveryWorkflowIdFor, workflowIdFor } from '../../src/workflows/definitions.js';
 import { ev, uniqueId } from '../support/events.js';
-import { eventually, startHarness, testConfig, testLogger, type TemporalHarness } from '../support/env.js';
+import { eventually, startHarness, testConfig, type TemporalHarness } from '../support/env.js';
 import { startTimeSkippingServer } from '../support/time-skipping.js';
-import { startSignedWebhookReceiver, type SignedWebhookReceiver } from '../support/webhook-receiver.js';
+import { startWebhooksApi, type Endpoint, type WebhooksApi } from '../support/webhooks-api.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-interface Endpoint {
-  id: string;
-  secret?: string;
-  disabled: boolean;
-  disabledReason: string | null;
-  disabledAt: string | null;
-  failingSince: string | null;
-  lastSuccessAt: string | null;
-}
-interface Delivery {
-  id: string;
-  type: WebhookEventType;
-  videoId: string;
-  status: string;
-  attempts: number;
-  lastStatusCode: number | null;
-  lastError: string | null;
-  lastAttemptAt: string | null;
-  nextAttemptAt: string | null;
-  createdAt: string;
-  deliveredAt: string | null;
-}
-
 let env: TestWorkflowEnvironment;
 let h: TemporalHarness;
 let videos: VideoGateway;
-let app: Api;
-const receivers: SignedWebhookReceiver[] = [];
-const tokens: Record<string, string> = {};
+let api: WebhooksApi;
 
 beforeAll(async () => {
   env = await startTimeSkippingServer();
@@ -62,49 +30,18 @@ beforeAll(async () => {
     { address: env.address, client: env.client, connection: env.connection },
   );
   videos = createVideoGateway(h.client, { taskQueue: h.config.TEMPORAL_TASK_QUEUE });
-  const secret = h.config.AUTH_JWT_SECRET!;
-  app = createApi({
-    videos,
-    orm: h.orm,
-    queryTimeoutMs: 2_000,
-    openLink: linksAsStored,
-    cursors: createCursors(),
-    webhookDeliveries: createWebhookGateway(h.client, { taskQueue: h.config.TEMPORAL_TASK_QUEUE }),
-    checkWebhookUrl: createEndpointUrlCheck(true),
-    authenticate: createAuthenticator({ secret }),
-    readiness: {},
-    logger: testLogger,
-  });
-  for (const user of ['tina', 'ursula']) tokens[user] = await signDevToken(secret, user);
+  api = await startWebhooksApi(h, videos, ['tina', 'ursula']);
 });
 afterAll(async () => {
-  for (const r of receivers) await r.close();
+  await api?.close();
   await h?.stop();
   await env?.teardown();
 });
 
-const call = (path: string, as: string, method = 'GET') =>
-  app.request(path, { method, headers: { Authorization: `Bearer ${tokens[as]}`, 'Content-Type': 'application/json' }, ...(method === 'POST' ? { body: '{}' } : {}) });
-const json = async <T>(res: Response, status = 200): Promise<T> => {
-  expect(res.status).toBe(status);
-  return (await res.json()) as T;
-};
-
-async function subscribe(as: string, events: WebhookEventType[]) {
-  const receiver = await startSignedWebhookReceiver();
-  receivers.push(receiver);
-  const res = await app.request('/v1/webhooks', {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${tokens[as]}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ url: receiver.url, events }),
-  });
-  const endpoint = await json<Endpoint>(res, 201);
-  receiver.secrets.push(endpoint.secret!);
-  return { endpoint, receiver };
-}
-
-const deliveries = async (as: string, endpointId: string) => (await json<{ items: Delivery[] }>(await call(`/v1/webhooks/${endpointId}/deliveries`, as))).items;
-const endpointOf = async (as: string, id: string) => json<Endpoint>(await call(`/v1/webhooks/${id}`, as));
+const deliveries = async (as: string, endpointId: string) => (await api.deliveriesOf(as, endpointId)).items;
+const endpointOf = (as: string, id: string) => api.endpointOf(as, id);
+const subscribe: WebhooksApi['subscribe'] = (as, events) => api.subscribe(as, events);
+const redeliver = (as: string, endpointId: string, deliveryId: string) => api.post(`/v1/webhooks/${endpointId}/deliveries/${deliveryId}/redeliver`, as);
 /** Waits for a workflow to close: time skips through its timers. */
 const finished = (workflowId: string) => env.client.workflow.getHandle(workflowId).result() as Promise<unknown>;
 const at = (iso: string | null) => Date.parse(iso ?? 'missing');
@@ -179,12 +116,14 @@ describe('retries over a day, then the endpoint disabled after failing for days'
     await videos.sendEvent(ev.completed(third));
     expect(await finished(workflowIdFor(third))).toMatchObject({ status: 'completed' });
     expect((await deliveries('ursula', endpoint.id)).some((d) => d.videoId === third)).toBe(false);
-    expect((await call(`/v1/webhooks/${endpoint.id}/deliveries/${secondDelivery.id}/redeliver`, 'ursula', 'POST')).status).toBe(409);
+    expect((await redeliver('ursula', endpoint.id, secondDelivery.id)).status).toBe(409);
 
     receiver.failWith(null);
-    const enabled = await json<Endpoint>(await call(`/v1/webhooks/${endpoint.id}/enable`, 'ursula', 'POST'));
+    const enabling = await api.post(`/v1/webhooks/${endpoint.id}/enable`, 'ursula');
+    expect(enabling.status).toBe(200);
+    const enabled = (await enabling.json()) as Endpoint;
     expect(enabled).toMatchObject({ disabled: false, disabledReason: null, failingSince: null });
-    expect((await call(`/v1/webhooks/${endpoint.id}/deliveries/${secondDelivery.id}/redeliver`, 'ursula', 'POST')).status).toBe(202);
+    expect((await redeliver('ursula', endpoint.id, secondDelivery.id)).status).toBe(202);
     expect(await finished(deliveryWorkflowIdFor(secondDelivery.id))).toBe('delivered');
     expect(receiver.unique().map((r) => [r.id, r.body.data.videoId])).toEqual([[secondDelivery.id, second]]);
     expect(receiver.rejected).toEqual([]);

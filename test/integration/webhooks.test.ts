@@ -6,48 +6,18 @@
  * receiver that is down for a while, then back, is a matter of seconds.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createApi, type Api } from '../../src/api/app.js';
-import { createAuthenticator, signDevToken } from '../../src/api/lib/auth.js';
-import { createCursors } from '../../src/api/lib/cursor.js';
-import { linksAsStored } from '../../src/domain/public-video.js';
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../../src/domain/webhook-events.js';
 import { createVideoGateway, type VideoGateway } from '../../src/temporal/video-gateway.js';
-import { createWebhookGateway } from '../../src/temporal/webhook-gateway.js';
-import { createEndpointUrlCheck } from '../../src/webhooks/endpoint-address.js';
 import { createWebhookSender } from '../../src/webhooks/sender.js';
 import { ev, uniqueId } from '../support/events.js';
-import { eventually, startHarness, testConfig, testLogger, type TemporalHarness } from '../support/env.js';
+import { eventually, startHarness, testConfig, type TemporalHarness } from '../support/env.js';
 import { startSignedWebhookReceiver, type SignedWebhookReceiver } from '../support/webhook-receiver.js';
-
-interface Endpoint {
-  id: string;
-  url: string;
-  events: WebhookEventType[];
-  secret?: string;
-  disabled: boolean;
-}
-interface Delivery {
-  id: string;
-  type: WebhookEventType;
-  videoId: string;
-  version: number;
-  status: 'pending' | 'delivered' | 'failed';
-  attempts: number;
-  lastStatusCode: number | null;
-  lastError: string | null;
-  lastAttemptAt: string | null;
-  nextAttemptAt: string | null;
-  createdAt: string;
-}
+import { startWebhooksApi, type Endpoint, type WebhooksApi } from '../support/webhooks-api.js';
 
 let h: TemporalHarness;
 let videos: VideoGateway;
-/** The API as in local development: private addresses and plain http allowed (the receivers are on 127.0.0.1). */
-let app: Api;
-/** The API as in production: https on public addresses only. */
-let strictApp: Api;
+let api: WebhooksApi;
 const receivers: SignedWebhookReceiver[] = [];
-const tokens: Record<string, string> = {};
 
 beforeAll(async () => {
   h = await startHarness(
@@ -60,59 +30,23 @@ beforeAll(async () => {
     }),
   );
   videos = createVideoGateway(h.client, { taskQueue: h.config.TEMPORAL_TASK_QUEUE, workflowDefaults: { lingerMs: 1_000 } });
-  const secret = h.config.AUTH_JWT_SECRET!;
-  const apiFor = (allowPrivate: boolean) =>
-    createApi({
-      videos,
-      orm: h.orm,
-      queryTimeoutMs: 2_000,
-      openLink: linksAsStored,
-      cursors: createCursors(),
-      webhookDeliveries: createWebhookGateway(h.client, { taskQueue: h.config.TEMPORAL_TASK_QUEUE }),
-      checkWebhookUrl: createEndpointUrlCheck(allowPrivate),
-      authenticate: createAuthenticator({ secret }),
-      readiness: {},
-      logger: testLogger,
-    });
-  app = apiFor(true);
-  strictApp = apiFor(false);
-  for (const user of ['alice', 'bob', 'carol', 'dave', 'erin']) tokens[user] = await signDevToken(secret, user);
+  api = await startWebhooksApi(h, videos, ['alice', 'bob', 'carol', 'dave', 'erin']);
 });
 afterAll(async () => {
   for (const r of receivers) await r.close();
+  await api?.close();
   await h?.stop();
 });
 
-const call = (path: string, init: RequestInit & { as: string; on?: Api }) => {
-  const { as, on = app, ...rest } = init;
-  const headers = new Headers(rest.headers);
-  headers.set('Authorization', `Bearer ${tokens[as]}`);
-  if (rest.method === 'POST') headers.set('Content-Type', 'application/json');
-  return (on).request(path, { ...rest, headers });
-};
-const post = (path: string, as: string, body: unknown = {}, on?: Api) => call(path, { method: 'POST', as, body: JSON.stringify(body), ...(on ? { on } : {}) });
+const call: WebhooksApi['call'] = (path, init) => api.call(path, init);
+const post: WebhooksApi['post'] = (path, as, body, on) => api.post(path, as, body, on);
+const subscribe: WebhooksApi['subscribe'] = (as, events) => api.subscribe(as, events);
+const deliveriesOf: WebhooksApi['deliveriesOf'] = (as, id, query) => api.deliveriesOf(as, id, query);
 
 async function expectProblem(res: Response, status: number): Promise<{ detail?: string }> {
   expect({ status: res.status, type: res.headers.get('Content-Type') }).toEqual({ status, type: 'application/problem+json' });
   return (await res.json()) as { detail?: string };
 }
-
-/** A receiver, and an endpoint of `as` for it subscribed to `events`; the receiver verifies with its secret. */
-async function subscribe(as: string, events: WebhookEventType[]): Promise<{ endpoint: Endpoint; receiver: SignedWebhookReceiver }> {
-  const receiver = await startSignedWebhookReceiver();
-  receivers.push(receiver);
-  const res = await post('/v1/webhooks', as, { url: receiver.url, events });
-  expect(res.status).toBe(201);
-  const endpoint = (await res.json()) as Endpoint;
-  receiver.secrets.push(endpoint.secret!);
-  return { endpoint, receiver };
-}
-
-const deliveriesOf = async (as: string, endpointId: string, query = ''): Promise<{ items: Delivery[]; nextCursor: string | null }> => {
-  const res = await call(`/v1/webhooks/${endpointId}/deliveries${query}`, { as });
-  expect(res.status).toBe(200);
-  return (await res.json()) as { items: Delivery[]; nextCursor: string | null };
-};
 
 /** Waits until the receiver has (deduplicated) webhooks of every one of these types for the video. */
 const receivedTypes = (receiver: SignedWebhookReceiver, videoId: string, types: WebhookEventType[]) =>
@@ -164,7 +98,7 @@ describe('webhook endpoints', () => {
     ['a private address', 'https://10.0.0.8/hook', /private/],
     ['a name that does not resolve', 'https://no-such-host.invalid/hook', /does not resolve/],
   ])('refuses %s with 422 when private addresses are not allowed', async (_, url, reason) => {
-    const body = await expectProblem(await post('/v1/webhooks', 'alice', { url, events: ['video.completed'] }, strictApp), 422);
+    const body = await expectProblem(await post('/v1/webhooks', 'alice', { url, events: ['video.completed'] }, api.strictApp), 422);
     expect(body.detail).toMatch(reason);
   });
 
@@ -175,7 +109,7 @@ describe('webhook endpoints', () => {
     await expectProblem(await post('/v1/webhooks', 'alice', { url: 'http://127.0.0.1:9/', events: ['video.failed'], extra: 1 }), 400);
     await expectProblem(await post('/v1/webhooks', 'alice', { url: 'nope', events: ['video.failed'] }), 422);
     await expectProblem(await call('/v1/webhooks/not-a-uuid', { as: 'alice' }), 400);
-    const text = await app.request('/v1/webhooks', { method: 'POST', body: 'url=x', headers: { Authorization: `Bearer ${tokens.alice}`, 'Content-Type': 'text/plain' } });
+    const text = await call('/v1/webhooks', { method: 'POST', as: 'alice', body: 'url=x', headers: { 'Content-Type': 'text/plain' } });
     await expectProblem(text, 415);
   });
 });
@@ -391,7 +325,7 @@ describe('deliveries', () => {
 
 describe('the OpenAPI document', () => {
   it('declares every webhooks route with its parameters, responses and errors, and each event body', async () => {
-    const doc = (await (await app.request('/openapi.json')).json()) as {
+    const doc = (await (await api.app.request('/openapi.json')).json()) as {
       paths: Record<string, Record<string, { parameters?: Array<{ name: string }>; responses: Record<string, unknown> }>>;
       webhooks: Record<string, { post: { requestBody: unknown } }>;
     };
@@ -405,6 +339,7 @@ describe('the OpenAPI document', () => {
     expect(responses('/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver', 'post')).toEqual(['202', '400', '401', '404', '409', '415', '503']);
     expect(Object.keys(doc.webhooks).sort()).toEqual([...WEBHOOK_EVENT_TYPES].sort());
     expect(JSON.stringify(doc.webhooks['video.failed'])).toContain('webhook-signature');
+    expect(JSON.stringify(doc)).toContain('The event types to receive (one or more): `video.created`');
   });
 });
 

@@ -23,7 +23,8 @@ const time = () => z.string().openapi({ format: 'date-time' });
 const timeOrNull = () => z.string().nullable().openapi({ format: 'date-time' });
 
 const eventTypeList = WEBHOOK_EVENT_TYPES.map((t) => `\`${t}\`: ${WEBHOOK_EVENT_DESCRIPTIONS[t]}`).join('; ');
-const eventTypesSchema = webhookEventTypesSchema.openapi({ description: `The event types to receive (one or more): ${eventTypeList}.` });
+// A domain schema is plain zod (made before @hono/zod-openapi extends it): described, not .openapi().
+const eventTypesSchema = webhookEventTypesSchema.describe(`The event types to receive (one or more): ${eventTypeList}.`);
 
 export const createEndpointSchema = z
   .strictObject({
