@@ -130,3 +130,25 @@ describe('retries over a day, then the endpoint disabled after failing for days'
     expect(await endpointOf('ursula', endpoint.id)).toMatchObject({ disabled: false, failingSince: null, lastSuccessAt: expect.any(String) });
   });
 });
+
+describe('redelivery while a delivery waits for its next attempt', () => {
+  it('starts a new attempt sequence at once (the waiting workflow is signalled), with the same webhook-id', async () => {
+    const { endpoint, receiver } = await subscribe('tina', ['video.completed']);
+    receiver.failWith(503);
+    const id = uniqueId('waiting');
+    await videos.sendEvent(ev.uploaded(id, 'tina'));
+    await videos.sendEvent(ev.completed(id));
+    // One failed attempt; the next is due in about 30 s of server time, which stands still here.
+    const waiting = await eventually(async () => (await deliveries('tina', endpoint.id)).find((d) => d.videoId === id && d.attempts === 1));
+    expect(waiting).toMatchObject({ status: 'pending', lastStatusCode: 503 });
+    expect(at(waiting.nextAttemptAt) - at(waiting.lastAttemptAt)).toBeGreaterThanOrEqual(24_000);
+
+    receiver.failWith(null);
+    expect((await redeliver('tina', endpoint.id, waiting.id)).status).toBe(202);
+    const delivered = await eventually(async () => (await deliveries('tina', endpoint.id)).find((d) => d.id === waiting.id && d.status === 'delivered'));
+    expect(delivered).toMatchObject({ attempts: 2, lastStatusCode: 204, nextAttemptAt: null });
+    expect(at(delivered.lastAttemptAt)).toBeLessThan(at(waiting.nextAttemptAt));
+    expect(receiver.unique().map((r) => r.id)).toEqual([waiting.id]);
+    expect(await finished(deliveryWorkflowIdFor(waiting.id))).toBe('delivered');
+  });
+});
