@@ -8,8 +8,12 @@
  *  2. reads: autocannon on GET /v1/videos/:id for in-flight (workflow query) and completed
  *     (Postgres) videos; report req/s and latency percentiles.
  *  1b. the same lag at a steady rate (half the measured throughput) for BENCH_STEADY_S seconds;
+ *  3. webhooks: BENCH_WEBHOOK_VIDEOS videos completed while the user's webhook receiver is down for
+ *     BENCH_WEBHOOK_DOWN_S seconds, then back: every delivery arrives (once per webhook-id after
+ *     deduplication, each signature verified); then the same number with the receiver up: the
+ *     publish-to-webhook lag.
  * Knobs: BENCH_VIDEOS (300), BENCH_STEADY_S (10), BENCH_IN_FLIGHT (50), BENCH_DURATION_S (10),
- * BENCH_CONNECTIONS (32).
+ * BENCH_CONNECTIONS (32), BENCH_WEBHOOK_VIDEOS (100), BENCH_WEBHOOK_DOWN_S (10).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -28,6 +32,7 @@ import { createLogger } from '../src/logger.js';
 import { connectClient } from '../src/temporal/connection.js';
 import { startDevServer } from '../src/temporal/dev-server.js';
 import { createEventPublisher } from '../test/support/event-publisher.js';
+import { startSignedWebhookReceiver } from '../test/support/webhook-receiver.js';
 
 const int = (name: string, fallback: number) => Number.parseInt(process.env[name] ?? '', 10) || fallback;
 const VIDEOS = int('BENCH_VIDEOS', 300);
@@ -39,6 +44,10 @@ const STEADY_S = int('BENCH_STEADY_S', 10);
 const STEADY_FRACTION = 0.5;
 const POLL_OLDEST = 16;
 const POLL_RANDOM = 8;
+const WEBHOOK_VIDEOS = int('BENCH_WEBHOOK_VIDEOS', 100);
+const WEBHOOK_DOWN_S = int('BENCH_WEBHOOK_DOWN_S', 10);
+/** With the receiver up, one video this often: below the pipeline's throughput, so the lag is latency, not a backlog. */
+const WEBHOOK_UP_INTERVAL_MS = 150;
 
 const run = randomUUID().slice(0, 8);
 const benchEnv = {
@@ -49,6 +58,10 @@ const benchEnv = {
   HOST: '127.0.0.1',
   AUTH_JWT_SECRET: randomBytes(32).toString('base64url'),
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  // The webhook receiver is on this machine; retries short enough for a receiver down for seconds.
+  WEBHOOK_ALLOW_PRIVATE: 'true',
+  WEBHOOK_RETRY_INITIAL: '1s',
+  WEBHOOK_RETRY_MAX_INTERVAL: '5s',
 };
 const config = loadConfig({ ...process.env, ...benchEnv });
 const logger = createLogger(config.LOG_LEVEL);
@@ -232,6 +245,9 @@ async function main() {
   const live = await load(inFlight, 'workflow');
   const done = await load(ids, 'database');
 
+  // 3. webhooks: an endpoint of another user (the videos above made no deliveries), its receiver down, then back
+  const hooks = await webhooksPhase(api.url, publisher);
+
   const ms = (v: number) => `${v.toFixed(1)} ms`;
   const rows = [
     ['burst: videos/s until all visible as completed', `${throughput.toFixed(1)} videos/s (${VIDEOS} videos at once, 3 events each, ${elapsedS.toFixed(1)} s)`],
@@ -246,6 +262,9 @@ async function main() {
       [`${name}: req/s`, `${result.requests.average.toFixed(0)} (${result.requests.total} requests, ${result.non2xx} non-2xx, ${result.errors} errors, ${wrongSource} other source)`],
       [`${name}: latency p50 / p90 / p99`, `${result.latency.p50} / ${result.latency.p90} / ${result.latency.p99} ms`],
     ]),
+    [`webhooks: receiver down ${WEBHOOK_DOWN_S} s, ${WEBHOOK_VIDEOS} videos`, hooks.down],
+    ['webhooks: receiver back: all delivered after', hooks.drained],
+    [`webhooks: receiver up, ${WEBHOOK_VIDEOS} videos: publish-to-webhook p50 / p99`, hooks.upLag],
   ];
   const width = Math.max(...rows.map(([k]) => k!.length));
   const table = [
@@ -258,6 +277,58 @@ async function main() {
   await stopAll();
   await publisher.deleteTopology();
   await publisher.close();
+}
+
+/**
+ * Phase 3: a user's endpoint for video.completed; its receiver (verifying every signature) down
+ * while videos complete, then back; then videos with it up. Deliveries are counted per webhook-id.
+ */
+async function webhooksPhase(apiUrl: string, publisher: Awaited<ReturnType<typeof createEventPublisher>>) {
+  const user = 'bench-hooks';
+  const publishVideo = (id: string) => {
+    publisher.publish(event(id, EVENT_TYPES.uploaded, { userId: user }));
+    publisher.publish(event(id, EVENT_TYPES.completed, { imagesUrl: `s3://bench/${id}.zip` }));
+  };
+  const headers = { Authorization: `Bearer ${await signDevToken(config.AUTH_JWT_SECRET!, user)}`, 'Content-Type': 'application/json' };
+  const receiver = await startSignedWebhookReceiver();
+  stops.push(() => receiver.close());
+  const res = await fetch(`${apiUrl}/v1/webhooks`, { method: 'POST', headers, body: JSON.stringify({ url: receiver.url, events: ['video.completed'] }) });
+  if (res.status !== 201) throw new Error(`webhook endpoint not registered: ${res.status} ${await res.text()}`);
+  receiver.secrets.push(((await res.json()) as { secret: string }).secret);
+  const completedOf = (ids: Set<string>) => receiver.unique().filter((r) => ids.has(r.body.data.videoId));
+  const receivedAt = new Map<string, number>();
+  const watch = setInterval(() => {
+    for (const r of receiver.received) if (!receivedAt.has(r.body.data.videoId)) receivedAt.set(r.body.data.videoId, performance.now());
+  }, 5);
+  stops.push(() => Promise.resolve(clearInterval(watch)));
+
+  await receiver.stop();
+  const downIds = new Set(Array.from({ length: WEBHOOK_VIDEOS }, (_, i) => `bench-${run}-hook-down-${i}`));
+  for (const id of downIds) publishVideo(id);
+  await publisher.confirm();
+  await sleep(WEBHOOK_DOWN_S * 1000);
+  const backAt = performance.now();
+  await receiver.start();
+  await until('every webhook delivered', () => Promise.resolve(completedOf(downIds).length === downIds.size), VISIBLE_TIMEOUT_MS);
+  const drainedS = (performance.now() - backAt) / 1000;
+  const duplicates = receiver.received.filter((r) => downIds.has(r.body.data.videoId)).length - downIds.size;
+
+  const upIds = Array.from({ length: WEBHOOK_VIDEOS }, (_, i) => `bench-${run}-hook-up-${i}`);
+  const publishedAt = new Map<string, number>();
+  for (const id of upIds) {
+    publishVideo(id);
+    publishedAt.set(id, performance.now());
+    await sleep(WEBHOOK_UP_INTERVAL_MS);
+  }
+  await publisher.confirm();
+  await until('every webhook received', () => Promise.resolve(completedOf(new Set(upIds)).length === upIds.length), VISIBLE_TIMEOUT_MS);
+  const lags = upIds.map((id) => receivedAt.get(id)! - publishedAt.get(id)!).sort((a, b) => a - b);
+  if (receiver.rejected.length > 0) throw new Error(`${receiver.rejected.length} webhooks did not verify`);
+  return {
+    down: `${downIds.size} unique webhook-ids received of ${downIds.size} (${duplicates} duplicates dropped by webhook-id), 0 unverified`,
+    drained: `${drainedS.toFixed(1)} s`,
+    upLag: `${percentile(lags, 50).toFixed(0)} ms / ${percentile(lags, 99).toFixed(0)} ms (one video every ${WEBHOOK_UP_INTERVAL_MS} ms)`,
+  };
 }
 
 main().then(
