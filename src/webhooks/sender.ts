@@ -64,6 +64,8 @@ export function createWebhookSender({ allowPrivate, timeoutMs }: WebhookSenderOp
               if (answer.length < ANSWER_SNIPPET) answer += chunk;
             });
             res.on('error', (err) => resolve({ ok: false, statusCode, error: `answer cut off: ${err.message}` }));
+            // Closed without an end (the timeout, a reset): a failure (after 'end' this changes nothing).
+            res.on('close', () => resolve({ ok: false, statusCode, error: 'answer cut off' }));
             res.on('end', () => {
               if (statusCode >= 200 && statusCode < 300) return resolve({ ok: true, statusCode });
               const redirect = statusCode >= 300 && statusCode < 400 ? ' (redirects are not followed)' : '';

@@ -5,6 +5,8 @@
  * verify every signature with the Standard Webhooks library. Backoffs are short (config) so a
  * receiver that is down for a while, then back, is a matter of seconds.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../../src/domain/webhook-events.js';
 import { createVideoGateway, type VideoGateway } from '../../src/temporal/video-gateway.js';
@@ -340,6 +342,28 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(doc.webhooks).sort()).toEqual([...WEBHOOK_EVENT_TYPES].sort());
     expect(JSON.stringify(doc.webhooks['video.failed'])).toContain('webhook-signature');
     expect(JSON.stringify(doc)).toContain('The event types to receive (one or more): `video.created`');
+  });
+});
+
+describe('the sender', () => {
+  it('gives up on a receiver that does not answer within the timeout, and does not follow redirects', async () => {
+    const sockets = new Set<Socket>();
+    const server = createServer((req, res) => {
+      if (req.url === '/moved') res.writeHead(302, { Location: 'http://169.254.169.254/latest/meta-data' }).end();
+      // otherwise: never answers
+    });
+    server.on('connection', (socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const sender = createWebhookSender({ allowPrivate: true, timeoutMs: 300 });
+    try {
+      expect(await sender.post(`http://127.0.0.1:${port}/slow`, {}, '{}')).toEqual({ ok: false, statusCode: null, error: 'no answer within 300 ms' });
+      expect(await sender.post(`http://127.0.0.1:${port}/moved`, {}, '{}')).toEqual({ ok: false, statusCode: 302, error: 'answered 302 (redirects are not followed)' });
+    } finally {
+      sender.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
 
