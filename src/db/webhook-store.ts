@@ -95,6 +95,14 @@ export async function saveDelivery(em: EntityManager, delivery: WebhookDelivery)
 }
 
 /**
+ * Writes a redelivery's restart: only its status and when it is due, so an attempt that records
+ * its outcome at the same moment keeps its count (no lost update of the whole row).
+ */
+export async function saveRestart(em: EntityManager, restarted: WebhookDelivery): Promise<void> {
+  await em.nativeUpdate(WebhookDeliveryRow, { id: restarted.id }, { status: restarted.status, nextAttemptAt: restarted.nextAttemptAt && new Date(restarted.nextAttemptAt) });
+}
+
+/**
  * The store as the worker's webhook activities use it: each call in a fresh context of its own,
  * since activities run concurrently.
  */

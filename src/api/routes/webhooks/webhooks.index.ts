@@ -12,8 +12,8 @@ import {
   insertEndpoint,
   listDeliveries,
   listEndpoints,
-  saveDelivery,
   saveEndpoint,
+  saveRestart,
 } from '../../../db/webhook-store.js';
 import { enabledHealth, rotatedSecret, WEBHOOK_LIMITS, type WebhookEndpoint } from '../../../domain/webhook-endpoints.js';
 import { deliveryRestarted, WEBHOOK_EVENT_DESCRIPTIONS, WEBHOOK_EVENT_TYPES, type WebhookDelivery } from '../../../domain/webhook-events.js';
@@ -124,7 +124,7 @@ export function createWebhooksRouter({ orm, cursors, webhookDeliveries, checkWeb
       if (endpoint.disabled) throw new HttpProblem(409, `the endpoint is disabled (${endpoint.disabledReason ?? 'no reason'}): enable it first`);
       // Pending in the list at once; the workflow's first attempt writes its outcome over it.
       const restarted = deliveryRestarted(delivery, new Date().toISOString());
-      await saveDelivery(orm.em, restarted);
+      await saveRestart(orm.em, restarted);
       await webhookDeliveries.redeliver(deliveryId);
       return c.json(publicDelivery(restarted), 202);
     });
