@@ -8,7 +8,9 @@
  *  2. reads: autocannon on GET /v1/videos/:id for in-flight (workflow query) and completed
  *     (Postgres) videos; report req/s and latency percentiles.
  *  1b. the same lag at a steady rate (half the measured throughput) for BENCH_STEADY_S seconds;
- *  3. listings: GET /v1/videos with 100k videos in the table (bench/list-videos.ts, also alone:
+ *  3. live streams: 1,000 SSE clients, a status change each (bench/sse.ts);
+ *  4. webhooks: a receiver down, then back: every delivery once per webhook-id; the lag with it up (bench/webhooks.ts);
+ *  5. listings: GET /v1/videos with 100k videos in the table (bench/list-videos.ts, also alone:
  *     `npm run bench:list`);
  * Knobs: BENCH_VIDEOS (300), BENCH_STEADY_S (10), BENCH_IN_FLIGHT (50), BENCH_DURATION_S (10),
  * BENCH_CONNECTIONS (32).
@@ -22,6 +24,7 @@ import { EVENT_TYPES, type VideoEventInput } from '../src/domain/events.js';
 import { connectClient } from '../src/temporal/connection.js';
 import { createEventPublisher } from '../test/support/event-publisher.js';
 import { benchListVideos } from './list-videos.js';
+import { benchWebhooks } from './webhooks.js';
 import { config, int, logPath, markdownTable, percentile, run, runBench, startStack, stopAll, until } from './stack.js';
 
 const VIDEOS = int('BENCH_VIDEOS', 300);
@@ -193,6 +196,7 @@ async function main() {
   ];
 
   // 3. listings: GET /v1/videos with 100k videos in the table
+  rows.push(...(await benchWebhooks(api.url, publisher, event)));
   rows.push(...(await benchListVideos(api, { connections: CONNECTIONS, durationS: DURATION_S })));
 
   const table = markdownTable(rows);

@@ -28,6 +28,10 @@ export const benchEnv = {
   HOST: '127.0.0.1',
   AUTH_JWT_SECRET: randomBytes(32).toString('base64url'),
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  // The webhook receiver is on this machine; retries short enough for a receiver down for seconds.
+  WEBHOOK_ALLOW_PRIVATE: 'true',
+  WEBHOOK_RETRY_INITIAL: '1s',
+  WEBHOOK_RETRY_MAX_INTERVAL: '5s',
 };
 export const config = loadConfig({ ...process.env, ...benchEnv });
 export const logger = createLogger(config.LOG_LEVEL);
@@ -76,6 +80,8 @@ export const percentile = (sorted: number[], p: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN;
 
 const stops: Array<() => Promise<void>> = [];
+/** Something to undo when the bench stops (last registered, first undone). */
+export const onStop = (stop: () => Promise<void>) => void stops.push(stop);
 /** Stops what was started, last first (each only once). */
 export async function stopAll(): Promise<void> {
   for (let stop = stops.pop(); stop; stop = stops.pop()) await stop().catch((err: unknown) => logger.warn({ err }, 'stop failed'));

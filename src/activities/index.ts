@@ -7,6 +7,7 @@ import { reprocessCommand, type ReprocessCommand } from '../domain/events.js';
 import type { Alert, StallPolicy } from '../domain/stall.js';
 import type { HistoryRecord, VideoState } from '../domain/video.js';
 import type { Logger } from '../logger.js';
+import { createWebhookActivities, type WebhookActivityDeps } from './webhooks.js';
 
 /** The durable projection (in the worker: Postgres, src/db/video-store.ts). */
 export interface ProjectionStore {
@@ -25,6 +26,8 @@ export interface ActivityDeps {
   commands: { publish(command: ReprocessCommand): Promise<void> };
   /** Alerts are always logged here, and POSTed to the webhook when there is one. */
   alerts: { logger: Logger; webhookUrl?: string | undefined };
+  /** Users' webhooks: endpoints and deliveries, the delivery workflows, the sender (./webhooks.ts). */
+  webhooks: WebhookActivityDeps;
 }
 
 export interface StoredVideo {
@@ -37,8 +40,10 @@ const NON_RETRYABLE = 'ProjectionRejected';
 
 const WEBHOOK_TIMEOUT_MS = 10_000;
 
-export function createActivities({ store, policy, commands, alerts }: ActivityDeps) {
+export function createActivities({ store, policy, commands, alerts, webhooks }: ActivityDeps) {
   return {
+    ...createWebhookActivities(webhooks),
+
     /**
      * What a new run starts from: the stored projection of the video (with the ids of its recent
      * events), or null, and the stuck-video policy (one call on the hot path instead of two).

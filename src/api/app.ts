@@ -9,8 +9,9 @@ import { createHealthRouter, type ReadinessCheck } from './routes/health/health.
 import { createOperationsRouter } from './routes/operations/operations.index.js';
 import { createStreamsRouter, type StreamsDeps } from './routes/streams/streams.index.js';
 import { createVideosRouter, type VideosDeps } from './routes/videos/videos.index.js';
+import { createWebhooksRouter, documentWebhookEvents, type WebhooksDeps } from './routes/webhooks/webhooks.index.js';
 
-export interface ApiDeps extends VideosDeps, StreamsDeps {
+export interface ApiDeps extends VideosDeps, StreamsDeps, WebhooksDeps {
   authenticate: Authenticator;
   readiness: Record<string, ReadinessCheck>;
   logger: Logger;
@@ -50,6 +51,8 @@ export function createApi(deps: ApiDeps) {
   app.route('/v1', createStreamsRouter(deps));
   app.route('/v1', createVideosRouter(deps));
   app.route('/v1', createOperationsRouter(deps));
+  app.route('/v1', createWebhooksRouter(deps));
+  documentWebhookEvents(app);
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -11,6 +11,12 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
+/** A switch: `true`/`1` on, `false`/`0` or unset off. */
+const flag = z
+  .enum(['true', 'false', '1', '0'])
+  .optional()
+  .transform((v) => v === 'true' || v === '1');
+
 const url = (protocols: RegExp, example: string) =>
   z.string().refine((v) => {
     try {
@@ -33,12 +39,6 @@ const duration = (fallback: string) =>
         return z.NEVER;
       }
     });
-
-/** A switch: `true`/`false` (or `1`/`0`); unset is false. */
-const flag = z
-  .enum(['true', 'false', '1', '0'])
-  .optional()
-  .transform((v) => v === 'true' || v === '1');
 
 /** The longest a SigV4 presigned URL may be valid for (S3 refuses longer ones). */
 const PRESIGN_MAX_MS = 7 * 86_400_000;
@@ -74,6 +74,13 @@ export const envSchema = z.object({
   ALERT_REPEAT_AFTER: duration('1h'),
   MAX_REPROCESS: z.coerce.number().int().min(0).max(100).default(2),
   ALERT_WEBHOOK_URL: optionalString.refine((v) => v === undefined || /^https?:\/\//.test(v), 'must be an http(s) URL'),
+  /** Webhook endpoints on private, loopback and link-local addresses, and plain http ones (local development, tests). */
+  WEBHOOK_ALLOW_PRIVATE: flag,
+  WEBHOOK_TIMEOUT: duration('10s').refine((ms) => ms <= 60_000, 'must be at most 60s'),
+  WEBHOOK_RETRY_INITIAL: duration('30s'),
+  WEBHOOK_RETRY_MAX_INTERVAL: duration('4h'),
+  WEBHOOK_RETRY_FOR: duration('24h'),
+  WEBHOOK_DISABLE_AFTER: duration('3d'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** An S3-compatible endpoint (MinIO, moto, ...); unset: AWS S3 of AWS_REGION. */
   S3_ENDPOINT: optionalString.refine((v) => v === undefined || /^https?:\/\/[^/]/.test(v), 'must be an http(s) URL like https://s3.example.com'),
@@ -112,6 +119,15 @@ const configSchema = envSchema.transform((env, ctx) => ({
     maxReprocess: env.MAX_REPROCESS,
   } satisfies StallPolicy,
   storage: storageSettings(env, ctx),
+  /** How users' webhooks are delivered (the worker's delivery workflows and activities). */
+  webhooks: {
+    allowPrivate: env.WEBHOOK_ALLOW_PRIVATE,
+    timeoutMs: env.WEBHOOK_TIMEOUT,
+    retryInitialMs: env.WEBHOOK_RETRY_INITIAL,
+    retryMaxIntervalMs: Math.max(env.WEBHOOK_RETRY_MAX_INTERVAL, env.WEBHOOK_RETRY_INITIAL),
+    retryForMs: env.WEBHOOK_RETRY_FOR,
+    disableAfterMs: env.WEBHOOK_DISABLE_AFTER,
+  },
 }));
 
 /**

@@ -8,7 +8,9 @@
  */
 import { defineEntity, p, type IndexColumnOptions } from '@mikro-orm/core';
 import { LIMITS, RECORDED_EVENT_ID_MAX } from '../domain/events.js';
-import { VIDEO_STATUSES, type VideoError } from '../domain/video.js';
+import { VIDEO_STATUSES, type VideoError, type VideoView } from '../domain/video.js';
+import { WEBHOOK_LIMITS } from '../domain/webhook-endpoints.js';
+import { DELIVERY_ERROR_MAX, DELIVERY_STATUSES, WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../domain/webhook-events.js';
 
 /** The order of every video listing: newest first, the id breaking ties (a keyset needs a total order). */
 const NEWEST_FIRST = [
@@ -78,4 +80,58 @@ const VideoEventRecordSchema = defineEntity({
 export class VideoEventRecord extends VideoEventRecordSchema.class {}
 VideoEventRecordSchema.setClass(VideoEventRecord);
 
-export const entities = [VideoSchema, VideoEventRecordSchema];
+/** A user's webhook endpoint: where to POST which events, signed with its secret; its health. */
+const WebhookEndpointSchema = defineEntity({
+  name: 'WebhookEndpointRow',
+  tableName: 'webhook_endpoints',
+  properties: {
+    id: p.uuid().primary(),
+    userId: p.string().length(LIMITS.userId).index(),
+    url: p.string().length(WEBHOOK_LIMITS.url),
+    events: p.json<WebhookEventType[]>(),
+    /** Needed in clear to sign (HMAC): shown to the owner only when made. */
+    secret: p.string().length(64),
+    /** The secret before the last rotation, still signing until `previousSecretExpiresAt`. */
+    previousSecret: p.string().length(64).strictNullable(),
+    previousSecretExpiresAt: p.datetime().strictNullable(),
+    createdAt: p.datetime(),
+    disabled: p.boolean().default(false),
+    disabledReason: p.string().length(WEBHOOK_LIMITS.disabledReason).strictNullable(),
+    disabledAt: p.datetime().strictNullable(),
+    lastSuccessAt: p.datetime().strictNullable(),
+    failingSince: p.datetime().strictNullable(),
+  },
+});
+export class WebhookEndpointRow extends WebhookEndpointSchema.class {}
+WebhookEndpointSchema.setClass(WebhookEndpointRow);
+
+/**
+ * One event for one endpoint and how its delivery went. The id is the `webhook-id` (stable per
+ * event and endpoint), so recording a delivery twice is a no-op. Deleted with its endpoint.
+ */
+const WebhookDeliverySchema = defineEntity({
+  name: 'WebhookDeliveryRow',
+  tableName: 'webhook_deliveries',
+  properties: {
+    id: p.string().length(40).primary(),
+    endpointId: p.uuid(),
+    type: p.enum(WEBHOOK_EVENT_TYPES).columnType('varchar(32)'),
+    videoId: p.string().length(LIMITS.videoId),
+    version: p.integer(),
+    payload: p.json<VideoView>(),
+    status: p.enum(DELIVERY_STATUSES).columnType('varchar(16)'),
+    attempts: p.integer().default(0),
+    lastStatusCode: p.integer().strictNullable(),
+    lastError: p.string().length(DELIVERY_ERROR_MAX).strictNullable(),
+    lastAttemptAt: p.datetime().strictNullable(),
+    nextAttemptAt: p.datetime().strictNullable(),
+    createdAt: p.datetime(),
+    deliveredAt: p.datetime().strictNullable(),
+  },
+  // The deliveries list: one endpoint's, newest first, paged by (createdAt, id).
+  indexes: [{ name: 'webhook_deliveries_endpoint_created_index', properties: ['endpointId', 'createdAt', 'id'] }],
+});
+export class WebhookDeliveryRow extends WebhookDeliverySchema.class {}
+WebhookDeliverySchema.setClass(WebhookDeliveryRow);
+
+export const entities = [VideoSchema, VideoEventRecordSchema, WebhookEndpointSchema, WebhookDeliverySchema];

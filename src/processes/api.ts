@@ -15,6 +15,8 @@ import type { Logger } from '../logger.js';
 import { openStorage } from '../storage/index.js';
 import { connectClient } from '../temporal/connection.js';
 import { createVideoGateway } from '../temporal/video-gateway.js';
+import { createWebhookGateway } from '../temporal/webhook-gateway.js';
+import { createEndpointUrlCheck } from '../webhooks/endpoint-address.js';
 import type { Running } from './running.js';
 
 export async function startApi(config: Config, logger: Logger): Promise<Running & { url: string }> {
@@ -33,6 +35,8 @@ export async function startApi(config: Config, logger: Logger): Promise<Running 
     cursors: createCursors(config.API_CURSOR_SECRET ?? config.AUTH_JWT_SECRET),
     live,
     heartbeatMs: config.SSE_HEARTBEAT_INTERVAL,
+    webhookDeliveries: createWebhookGateway(client, { taskQueue: config.temporal.taskQueue }),
+    checkWebhookUrl: createEndpointUrlCheck(config.webhooks.allowPrivate),
     authenticate: createAuthenticator({
       secret: config.AUTH_JWT_SECRET,
       jwksUrl: config.AUTH_JWKS_URL,

@@ -7,11 +7,15 @@ import { createCommandPublisher } from '../amqp/command-publisher.js';
 import type { Config } from '../config/env.js';
 import { connectDatabase } from '../db/index.js';
 import { createProjectionStore } from '../db/video-store.js';
+import { createWebhookStore } from '../db/webhook-store.js';
 import type { Logger } from '../logger.js';
+import { openStorage } from '../storage/index.js';
 import { connectClient, connectWorker } from '../temporal/connection.js';
 import { installTemporalRuntime } from '../temporal/runtime.js';
 import { ensureSearchAttributes } from '../temporal/search-attributes.js';
+import { createWebhookGateway } from '../temporal/webhook-gateway.js';
 import { createVideoWorker } from '../temporal/worker.js';
+import { createWebhookSender } from '../webhooks/sender.js';
 import type { Fatal, Running } from './running.js';
 
 export interface BuiltWorker {
@@ -29,11 +33,17 @@ export async function buildVideoWorker(config: Config, logger: Logger): Promise<
   try {
     const orm = await connectDatabase(config.DATABASE_URL);
     closers.push(() => orm.close());
-    const { connection } = await connectClient(config.temporal);
+    // Kept open: the webhook activities start delivery workflows with it.
+    const { connection, client } = await connectClient(config.temporal);
+    closers.push(() => connection.close());
     await ensureSearchAttributes(connection, config.temporal.namespace, logger);
-    await connection.close();
     const commands = await createCommandPublisher(config.AMQP_URL, config.AMQP_EXCHANGE, logger);
     closers.push(() => commands.close());
+    const sender = createWebhookSender(config.webhooks);
+    closers.push(() => Promise.resolve(sender.close()));
+    // Deliveries carry the video as the API shows it: its images link opened (presigned) at each attempt.
+    const storage = openStorage(config.storage, logger.child({ component: 'storage' }));
+    closers.push(() => Promise.resolve(storage.close()));
     const nativeConnection = await connectWorker(config.temporal);
     closers.push(() => nativeConnection.close());
     const worker = await createVideoWorker({
@@ -44,6 +54,13 @@ export async function buildVideoWorker(config: Config, logger: Logger): Promise<
       policy: config.stallPolicy,
       commands,
       alerts: { logger: logger.child({ component: 'alerts' }), webhookUrl: config.ALERT_WEBHOOK_URL },
+      webhooks: {
+        store: createWebhookStore(orm),
+        deliveries: createWebhookGateway(client, { taskQueue: config.temporal.taskQueue }),
+        sender,
+        openLink: storage.openLink,
+        policy: config.webhooks,
+      },
       ...(config.WORKFLOW_BUNDLE_PATH ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } } : {}),
     });
     return { worker, close };

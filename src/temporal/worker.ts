@@ -1,4 +1,4 @@
-/** The worker: runs video workflows and the activities that write the projection. */
+/** The worker: runs video workflows (and their webhook deliveries) and the activities that write the projection. */
 import { fileURLToPath } from 'node:url';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
@@ -19,12 +19,12 @@ export interface VideoWorkerOptions extends ActivityDeps {
 }
 
 export async function createVideoWorker(options: VideoWorkerOptions): Promise<Worker> {
-  const { connection, namespace, taskQueue, store, policy, commands, alerts } = options;
+  const { connection, namespace, taskQueue, store, policy, commands, alerts, webhooks } = options;
   return Worker.create({
     connection,
     namespace,
     taskQueue,
-    activities: createActivities({ store, policy, commands, alerts }),
+    activities: createActivities({ store, policy, commands, alerts, webhooks }),
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: options.workflowsPath ?? workflowsPath }),

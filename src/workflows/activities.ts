@@ -4,14 +4,16 @@ import type { VideoActivities } from '../activities/index.js';
 
 // Local activities: short Postgres calls run by the same worker, with no extra round trips to
 // the Temporal server per call (the pipeline's hot path). Retried with backoff by the worker.
-export const { loadVideo, stallPolicy } = proxyLocalActivities<VideoActivities>({
+export const { loadVideo, stallPolicy, deliveryPolicy } = proxyLocalActivities<VideoActivities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
 });
 
 // The projection must eventually be written: retried without limit until Postgres answers,
 // unless the activity says the data itself is refused (a non-retryable failure).
-export const { recordVideo } = proxyLocalActivities<VideoActivities>({
+// Webhook notices likewise: a short Postgres write and the starts of the delivery workflows,
+// retried until they go through (the deliveries are recorded idempotently).
+export const { recordVideo, dispatchWebhooks } = proxyLocalActivities<VideoActivities>({
   startToCloseTimeout: '15s',
   localRetryThreshold: '10s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
@@ -23,4 +25,12 @@ export const { sendAlert, requestReprocess } = proxyActivities<VideoActivities>(
   startToCloseTimeout: '30s',
   scheduleToCloseTimeout: '1h',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m' },
+});
+
+// One webhook attempt: the POST is bounded by WEBHOOK_TIMEOUT (at most 60s) inside the activity,
+// which reports the receiver's failures as its result; it throws only when Postgres does, and is
+// retried then until Postgres answers (the delivery workflow backs off between attempts itself).
+export const { attemptDelivery } = proxyActivities<VideoActivities>({
+  startToCloseTimeout: '2m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
 });

@@ -9,6 +9,7 @@ import type { VideoEventInput } from '../domain/events.js';
 import { OPERATOR_ACTION_TYPES, type OperatorActionType, type OperatorRequestInput } from '../domain/operator-actions.js';
 import type { Dispatch } from '../domain/stall.js';
 import type { TrackerState, HistoryRecord, VideoView } from '../domain/video.js';
+import type { WebhookNotice } from '../domain/webhook-events.js';
 
 /** The workflow type the worker registers (the exported function's name in ./index.ts). */
 export const VIDEO_WORKFLOW_TYPE = 'videoWorkflow';
@@ -60,6 +61,8 @@ export interface CarriedState {
   unsaved: HistoryRecord[];
   /** Alerts and commands not yet sent (including the one being sent). */
   outbox?: Dispatch[];
+  /** Webhook notices not yet dispatched (including the one being dispatched). */
+  webhooks?: WebhookNotice[];
 }
 
 export interface VideoWorkflowInput {
@@ -70,3 +73,15 @@ export interface VideoWorkflowInput {
   /** Continue-as-new after this many history events (defaults to CONTINUE_AS_NEW_AFTER_EVENTS in ./video.ts). */
   continueAsNewAfterEvents?: number;
 }
+
+/** The webhook delivery workflow (one per delivery: an event for an endpoint); the type name in ./index.ts. */
+export const WEBHOOK_DELIVERY_WORKFLOW_TYPE = 'webhookDeliveryWorkflow';
+export const deliveryWorkflowIdFor = (deliveryId: string) => `webhook-delivery-${deliveryId}`;
+
+export interface WebhookDeliveryInput {
+  /** The delivery (its webhook-id); everything else is read from Postgres at each attempt. */
+  deliveryId: string;
+}
+
+/** Start a new attempt sequence now (an owner's redelivery); a closed delivery gets a new run instead. */
+export const redeliverSignal = defineSignal('redeliver');

@@ -1,1 +1,2 @@
 export { videoWorkflow } from './video.js';
+export { webhookDeliveryWorkflow } from './webhook-delivery.js';

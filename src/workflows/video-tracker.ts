@@ -1,9 +1,10 @@
 /**
  * A video's live state inside its workflow, and every way it changes. Each change (an event, a
  * stall decision, an operator's action) goes through one commit path: the new state, its history
- * lines to the projection writer, what it sends to the outbox, then what operators see.
+ * lines to the projection writer, what it sends to the outbox, what it tells the owner's webhooks,
+ * then what operators see.
  */
-import { ApplicationFailure, currentUpdateInfo, log, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, currentUpdateInfo, log, patched, workflowInfo } from '@temporalio/workflow';
 import { describeIssues, parseVideoEvent, registrationEvent, registrationSchema, type VideoEvent, type VideoEventInput } from '../domain/events.js';
 import { applyOperatorAction, parseOperatorRequest, refuseOperatorAction, type OperatorActionType } from '../domain/operator-actions.js';
 import { afterEvent, nextWakeup, onWakeup, type Dispatch, type StallDecision, type StallPolicy } from '../domain/stall.js';
@@ -20,12 +21,14 @@ import {
   type VideoState,
   type VideoView,
 } from '../domain/video.js';
+import { webhookEventTypes } from '../domain/webhook-events.js';
 import { loadVideo, stallPolicy } from './activities.js';
 import { OPERATOR_ACTION_REFUSED, VIDEO_OWNED_BY_ANOTHER_USER, type CarriedState, type RegisterInput, type RegisterResult } from './definitions.js';
 import { Outbox } from './outbox.js';
 import { ProjectionWriter } from './projection-writer.js';
 import type { StageClock } from './stage-timer.js';
 import { Visibility } from './visibility.js';
+import { WebhookNotices } from './webhook-notices.js';
 
 const nowIso = () => new Date().toISOString();
 const refused = (reason: string) => ApplicationFailure.nonRetryable(reason, OPERATOR_ACTION_REFUSED);
@@ -40,12 +43,14 @@ export class VideoTracker implements StageClock {
   private readonly visibility = new Visibility();
   readonly projection: ProjectionWriter;
   readonly outbox: Outbox;
+  readonly webhooks: WebhookNotices;
 
   constructor(videoId: string, carried?: CarriedState) {
     this.videoId = videoId;
     this.state = carried?.tracker;
     this.projection = new ProjectionWriter(videoId, () => this.video, carried?.unsaved);
     this.outbox = new Outbox(videoId, carried?.outbox);
+    this.webhooks = new WebhookNotices(videoId, carried?.webhooks);
   }
 
   /**
@@ -84,9 +89,9 @@ export class VideoTracker implements StageClock {
   get hasMail(): boolean {
     return this.inbox.length > 0;
   }
-  /** Everything is in Postgres and every alert and command went out. */
+  /** Everything is in Postgres and every alert, command and webhook notice went out. */
   get settled(): boolean {
-    return this.projection.idle && this.outbox.idle;
+    return this.projection.idle && this.outbox.idle && this.webhooks.idle;
   }
 
   view(): VideoView {
@@ -94,7 +99,8 @@ export class VideoTracker implements StageClock {
   }
 
   carried(): CarriedState {
-    return { tracker: this.state!, unsaved: this.projection.pending(), outbox: this.outbox.pending() };
+    const webhooks = this.webhooks.pending();
+    return { tracker: this.state!, unsaved: this.projection.pending(), outbox: this.outbox.pending(), ...(webhooks.length ? { webhooks } : {}) };
   }
 
   receive(event: VideoEventInput): void {
@@ -192,11 +198,19 @@ export class VideoTracker implements StageClock {
     this.commit(state, records, decision.dispatches, urgent || decision.notes.length > 0);
   }
 
-  /** The one commit path: state, history lines, what goes out, and what operators see. */
+  /** The one commit path: state, history lines, what goes out, what the owner's webhooks hear, and what operators see. */
   private commit(state: TrackerState, records: HistoryRecord[], dispatches: Dispatch[], urgent: boolean): void {
+    const before = this.state!.video;
     this.state = state;
     this.projection.add(records, urgent);
     this.outbox.add(dispatches);
+    this.notify(before, state.video);
     this.visibility.show(state.video);
+  }
+
+  /** The event types this change raises, for the owner's webhooks (new behaviour: workflows that started before it replay without). */
+  private notify(before: VideoState, after: VideoState): void {
+    const types = webhookEventTypes(toView(before), toView(after));
+    if (types.length > 0 && patched('user-webhooks')) this.webhooks.add({ types, video: toView(after), occurredAt: nowIso() });
   }
 }

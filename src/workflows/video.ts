@@ -49,6 +49,7 @@ export async function videoWorkflow(input: VideoWorkflowInput): Promise<VideoVie
   await tracker.load();
   void tracker.projection.run();
   void tracker.outbox.run();
+  void tracker.webhooks.run();
   void runStageTimer(tracker);
 
   const overgrown = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= maxHistory;

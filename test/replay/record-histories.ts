@@ -11,25 +11,30 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { Client } from '@temporalio/client';
+import { findEndpoint, insertEndpoint, listDeliveries } from '../../src/db/webhook-store.js';
 import { createVideoGateway, type VideoGateway } from '../../src/temporal/video-gateway.js';
-import { workflowIdFor } from '../../src/workflows/definitions.js';
+import { createWebhookGateway } from '../../src/temporal/webhook-gateway.js';
+import { deliveryWorkflowIdFor, workflowIdFor } from '../../src/workflows/definitions.js';
 import { setupServices, teardownServices } from '../support/setup-services.js';
 import { ev } from '../support/events.js';
-import { eventually, startHarness, testConfig } from '../support/env.js';
+import { eventually, startHarness, testConfig, type TemporalHarness } from '../support/env.js';
+import { startSignedWebhookReceiver } from '../support/webhook-receiver.js';
 
 const outDir = fileURLToPath(new URL('./histories/', import.meta.url));
 const stamp = new Date().toISOString().slice(0, 10);
 
-type Scenario = (videos: VideoGateway, client: Client, videoId: string) => Promise<string[]>;
+/** The runs to record: the video's workflow's (run ids), or another workflow's. */
+type Recorded = string[] | { workflowId: string; runs: string[] };
+type Scenario = (videos: VideoGateway, client: Client, videoId: string, h: TemporalHarness) => Promise<Recorded>;
 
 /** Waits for the workflow to close and returns the run ids of its chain (oldest first). */
-async function closedRuns(client: Client, videoId: string): Promise<string[]> {
-  const handle = client.workflow.getHandle(workflowIdFor(videoId));
-  await handle.result();
+async function closedRunsOf(client: Client, workflowId: string): Promise<string[]> {
+  await client.workflow.getHandle(workflowId).result();
   const runs: string[] = [];
-  for await (const execution of client.workflow.list({ query: `WorkflowId = "${workflowIdFor(videoId)}"` })) runs.push(execution.runId);
+  for await (const execution of client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) runs.push(execution.runId);
   return runs.reverse();
 }
+const closedRuns = (client: Client, videoId: string) => closedRunsOf(client, workflowIdFor(videoId));
 
 const scenarios: Record<string, { stuck?: boolean; defaults?: { lingerMs?: number; continueAsNewAfterEvents?: number }; run: Scenario }> = {
   'happy-path': {
@@ -98,6 +103,61 @@ const scenarios: Record<string, { stuck?: boolean; defaults?: { lingerMs?: numbe
       return closedRuns(client, id);
     },
   },
+  'user-webhooks': {
+    run: async (videos, client, id) => {
+      await videos.register(id, 'hana', 'hooks.mp4');
+      await videos.sendEvent(ev.started(id));
+      // Progress for longer than the sampling interval (5 s): sampled notices and their timers.
+      for (let p = 10; p <= 90; p += 10) {
+        await videos.sendEvent(ev.progress(id, p));
+        await new Promise((resolve) => setTimeout(resolve, 800));
+      }
+      await videos.sendEvent(ev.completed(id, 'https://cdn.example.com/hooks.zip', 90));
+      return closedRuns(client, id);
+    },
+  },
+  'user-webhooks-stalled': {
+    stuck: true,
+    run: async (videos, client, id) => {
+      await videos.sendEvent(ev.uploaded(id, 'ivan'));
+      await eventually(async () => ((await videos.liveStatus(id, 2_000)).kind === 'live' && (await live(videos, id)).stalled ? true : undefined));
+      await videos.sendEvent(ev.started(id));
+      await videos.sendEvent(ev.failed(id, 'E_CODEC', 'unsupported codec'));
+      return closedRuns(client, id);
+    },
+  },
+  'webhook-delivery': {
+    // A delivery retried while its receiver fails, delivered, then redelivered (a second run).
+    run: async (videos, client, id, h) => {
+      const receiver = await startSignedWebhookReceiver();
+      try {
+        const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+        receiver.secrets.push(secret);
+        receiver.failWith(503);
+        const em = h.orm.em.fork();
+        const endpointId = '00000000-0000-4000-8000-00000000beef';
+        if (!(await findEndpoint(em, 'jana', endpointId))) {
+          await insertEndpoint(em, {
+            id: endpointId, userId: 'jana', url: receiver.url, events: ['video.completed'], secret,
+            previousSecret: null, previousSecretExpiresAt: null, createdAt: new Date().toISOString(),
+            disabled: false, disabledReason: null, disabledAt: null, lastSuccessAt: null, failingSince: null,
+          });
+        }
+        await videos.sendEvent(ev.uploaded(id, 'jana'));
+        await videos.sendEvent(ev.completed(id));
+        const retried = await eventually(async () => (await listDeliveries(h.orm.em.fork(), endpointId, 10)).find((d) => d.videoId === id && d.attempts >= 2));
+        receiver.failWith(null);
+        const workflowId = deliveryWorkflowIdFor(retried.id);
+        await client.workflow.getHandle(workflowId).result();
+        await createWebhookGateway(client, { taskQueue: h.config.TEMPORAL_TASK_QUEUE }).redeliver(retried.id);
+        await eventually(() => (receiver.received.length === 2 ? true : undefined));
+        await closedRuns(client, id);
+        return { workflowId, runs: await closedRunsOf(client, workflowId) };
+      } finally {
+        await receiver.close();
+      }
+    },
+  },
   'continue-as-new': {
     defaults: { lingerMs: 1_000, continueAsNewAfterEvents: 40 },
     run: async (videos, client, id) => {
@@ -119,7 +179,10 @@ async function live(videos: VideoGateway, id: string) {
 }
 
 await setupServices();
-const plain = await startHarness(testConfig());
+// Webhooks to a local receiver, retried quickly (only the webhook-delivery scenario has an endpoint).
+const plain = await startHarness(
+  testConfig({ WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_INITIAL: '300ms', WEBHOOK_RETRY_MAX_INTERVAL: '1s' }),
+);
 const stuck = await startHarness(
   testConfig({ STUCK_UPLOADED_AFTER: '1s', STUCK_PROCESSING_AFTER: '2s', ALERT_REPEAT_AFTER: '1s', MAX_REPROCESS: '2' }),
 );
@@ -134,9 +197,10 @@ try {
       workflowDefaults: scenario.defaults ?? { lingerMs: 1_000 },
     });
     const id = `replay-${name}`;
-    const runs = await scenario.run(videos, h.client, id);
+    const recorded = await scenario.run(videos, h.client, id, h);
+    const { workflowId, runs } = Array.isArray(recorded) ? { workflowId: workflowIdFor(id), runs: recorded } : recorded;
     for (const [i, runId] of runs.entries()) {
-      const history = await h.client.workflow.getHandle(workflowIdFor(id), runId).fetchHistory();
+      const history = await h.client.workflow.getHandle(workflowId, runId).fetchHistory();
       const file = `${outDir}${stamp}.${name}${runs.length > 1 ? `.run${i + 1}` : ''}.json`;
       // Never over a recorded history: it stands for workflows that ran on older code.
       await writeFile(file, `${historyToJSON(history)}\n`, { flag: 'wx' });

@@ -15,7 +15,8 @@ describe('recorded video workflow histories', () => {
   it('all replay on the current workflow code without a nondeterminism error', async () => {
     const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
     // The scenarios the suite promises to guard (see record-histories.ts).
-    for (const scenario of ['happy-path', 'duplicates-out-of-order', 'stalled-reprocess-timed-out', 'stalled-recovered', 'operator-retry-extend-fail', 'continue-as-new']) {
+    const guarded = ['happy-path', 'duplicates-out-of-order', 'stalled-reprocess-timed-out', 'stalled-recovered', 'operator-retry-extend-fail', 'continue-as-new'];
+    for (const scenario of [...guarded, 'user-webhooks', 'user-webhooks-stalled', 'webhook-delivery']) {
       expect(files.some((f) => f.includes(`.${scenario}.`))).toBe(true);
     }
     async function* histories() {

@@ -10,6 +10,8 @@ import { openVideoChangeFeed, type VideoChangeFeed } from '../../src/db/video-ch
 import { findVideo } from '../../src/db/video-store.js';
 import { linksAsStored } from '../../src/domain/public-video.js';
 import { createVideoGateway } from '../../src/temporal/video-gateway.js';
+import { createWebhookGateway } from '../../src/temporal/webhook-gateway.js';
+import { createEndpointUrlCheck } from '../../src/webhooks/endpoint-address.js';
 import { testLogger, type TemporalHarness } from './env.js';
 
 export interface TestApi {
@@ -32,6 +34,8 @@ export function startTestApi(h: TemporalHarness, overrides: Partial<ApiDeps> = {
     cursors: createCursors(),
     live: createLiveVideos(feed, (videoId) => findVideo(orm.em.fork(), videoId)),
     heartbeatMs: 15_000,
+    webhookDeliveries: createWebhookGateway(h.client, { taskQueue: h.config.temporal.taskQueue }),
+    checkWebhookUrl: createEndpointUrlCheck(h.config.webhooks.allowPrivate),
     authenticate: createAuthenticator({ secret: h.config.AUTH_JWT_SECRET }),
     readiness: {},
     logger: testLogger,

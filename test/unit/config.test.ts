@@ -18,6 +18,21 @@ describe('configuration', () => {
     });
   });
 
+  it('delivers webhooks to public https endpoints, retried for a day, disabling one after 3 days of failure, by default', () => {
+    expect(loadConfig({}).webhooks).toEqual({
+      allowPrivate: false,
+      timeoutMs: 10_000,
+      retryInitialMs: 30_000,
+      retryMaxIntervalMs: 4 * 3_600_000,
+      retryForMs: 24 * 3_600_000,
+      disableAfterMs: 3 * 86_400_000,
+    });
+    expect(loadConfig({ WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_INITIAL: '200ms' }).webhooks).toMatchObject({ allowPrivate: true, retryInitialMs: 200 });
+    expect(() => loadConfig({ WEBHOOK_TIMEOUT: '5m', WEBHOOK_DISABLE_AFTER: 'soon', WEBHOOK_ALLOW_PRIVATE: 'yes' })).toThrow(
+      /WEBHOOK_ALLOW_PRIVATE[\s\S]*WEBHOOK_TIMEOUT[\s\S]*WEBHOOK_DISABLE_AFTER/,
+    );
+  });
+
   it('treats empty values as unset', () => {
     const config = loadConfig({ TEMPORAL_ADDRESS: '  ', AUTH_JWT_SECRET: '' });
     expect(config.TEMPORAL_ADDRESS).toBeUndefined();
