@@ -158,6 +158,9 @@ describe('GET /v1/videos', () => {
     const ids = async (params: Record<string, string | string[]>) => (await list(alice, params)).items.map((v) => v.videoId);
 
     expect(await ids({ status: 'processing' })).toEqual([processing.videoId]);
+    expect((await list(alice, { status: 'failed' })).items).toEqual([
+      expect.objectContaining({ videoId: failed.videoId, status: 'failed', error: { code: 'X', message: 'x' }, progress: null }),
+    ]);
     expect(await ids({ status: ['failed', 'uploaded'] })).toEqual([failed.videoId, stalledUpload.videoId, uploaded.videoId]);
     expect(await ids({ stalled: 'true' })).toEqual([stalledUpload.videoId]);
     expect(await ids({ stalled: 'false' })).toEqual([failed.videoId, completed.videoId, processing.videoId, uploaded.videoId]);
