@@ -132,7 +132,7 @@ describe('deliveries', () => {
     const completed = got.find((r) => r.body.type === 'video.completed')!;
     expect(completed.body.data).toMatchObject({
       videoId: id,
-      userId: 'alice',
+      userId: api.user('alice'),
       status: 'completed',
       progress: 100,
       imagesUrl: `https://cdn.example.com/${id}.zip`,
@@ -162,7 +162,7 @@ describe('deliveries', () => {
   it('video.failed from the processing service carries its error code and message', async () => {
     const { receiver } = await subscribe('bob', ['video.failed']);
     const id = uniqueId('hook-fail');
-    await videos.sendEvent(ev.uploaded(id, 'bob'));
+    await videos.sendEvent(ev.uploaded(id, api.user('bob')));
     await videos.sendEvent(ev.started(id));
     await videos.sendEvent(ev.failed(id, 'DECODE_ERROR', 'cannot decode stream'));
     const [failed] = await receivedTypes(receiver, id, ['video.failed']);
@@ -244,7 +244,7 @@ describe('deliveries', () => {
   it('redeliver: 202, the same webhook-id arrives again; another user cannot redeliver it (404)', async () => {
     const { endpoint, receiver } = await subscribe('erin', ['video.completed']);
     const id = uniqueId('redeliver');
-    await videos.sendEvent(ev.uploaded(id, 'erin'));
+    await videos.sendEvent(ev.uploaded(id, api.user('erin')));
     await videos.sendEvent(ev.completed(id));
     const [first] = await receivedTypes(receiver, id, ['video.completed']);
 
@@ -291,7 +291,7 @@ describe('deliveries', () => {
   it('progress is sampled: a burst of progress events makes few video.progress webhooks, and the latest value arrives', async () => {
     const { receiver } = await subscribe('bob', ['video.progress']);
     const id = uniqueId('progress');
-    await videos.sendEvent(ev.uploaded(id, 'bob'));
+    await videos.sendEvent(ev.uploaded(id, api.user('bob')));
     await videos.sendEvent(ev.started(id));
     // Twelve changes of progress over about two seconds: twelve webhooks if each went out.
     for (let p = 5; p <= 60; p += 5) {
