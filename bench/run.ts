@@ -196,7 +196,7 @@ async function main() {
   ];
 
   // 3. listings: GET /v1/videos with 100k videos in the table
-  rows.push(...(await benchWebhooks(api.url, publisher, event)));
+  rows.push(...(await benchWebhooks(api.url, publisher, event, throughput)));
   rows.push(...(await benchListVideos(api, { connections: CONNECTIONS, durationS: DURATION_S })));
 
   const table = markdownTable(rows);

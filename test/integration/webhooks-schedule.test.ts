@@ -50,7 +50,7 @@ describe('failure notices on production deadlines', () => {
   it('a video that times out (TIMED_OUT) is a video.failed webhook with the code and message, after its video.stalled', async () => {
     const { receiver } = await subscribe('tina', ['video.stalled', 'video.failed']);
     const id = uniqueId('timeout');
-    await videos.sendEvent(ev.uploaded(id, 'tina'));
+    await videos.sendEvent(ev.uploaded(id, api.user('tina')));
     const final = (await finished(workflowIdFor(id))) as VideoView;
     expect(final).toMatchObject({ status: 'failed', error: { code: 'TIMED_OUT' } });
 
@@ -75,7 +75,7 @@ describe('retries over a day, then the endpoint disabled after failing for days'
     const { endpoint, receiver } = await subscribe('ursula', ['video.completed']);
     receiver.failWith(500);
     const first = uniqueId('retried');
-    await videos.sendEvent(ev.uploaded(first, 'ursula'));
+    await videos.sendEvent(ev.uploaded(first, api.user('ursula')));
     await videos.sendEvent(ev.completed(first));
     const [delivery] = await eventually(async () => {
       const items = await deliveries('ursula', endpoint.id);
@@ -98,7 +98,7 @@ describe('retries over a day, then the endpoint disabled after failing for days'
     // Two days later, still failing: the next delivery's first attempt is past 3 days of failure.
     await env.sleep(2 * DAY + HOUR);
     const second = uniqueId('disabling');
-    await videos.sendEvent(ev.uploaded(second, 'ursula'));
+    await videos.sendEvent(ev.uploaded(second, api.user('ursula')));
     await videos.sendEvent(ev.completed(second));
     const secondDelivery = await eventually(async () => (await deliveries('ursula', endpoint.id)).find((d) => d.videoId === second));
     expect(await finished(deliveryWorkflowIdFor(secondDelivery.id))).toBe('failed');
@@ -112,7 +112,7 @@ describe('retries over a day, then the endpoint disabled after failing for days'
 
     // Disabled: new events make no deliveries, and a redelivery is refused until it is enabled.
     const third = uniqueId('while-disabled');
-    await videos.sendEvent(ev.uploaded(third, 'ursula'));
+    await videos.sendEvent(ev.uploaded(third, api.user('ursula')));
     await videos.sendEvent(ev.completed(third));
     expect(await finished(workflowIdFor(third))).toMatchObject({ status: 'completed' });
     expect((await deliveries('ursula', endpoint.id)).some((d) => d.videoId === third)).toBe(false);
@@ -136,7 +136,7 @@ describe('redelivery while a delivery waits for its next attempt', () => {
     const { endpoint, receiver } = await subscribe('tina', ['video.completed']);
     receiver.failWith(503);
     const id = uniqueId('waiting');
-    await videos.sendEvent(ev.uploaded(id, 'tina'));
+    await videos.sendEvent(ev.uploaded(id, api.user('tina')));
     await videos.sendEvent(ev.completed(id));
     // One failed attempt; the next is due in about 30 s of server time, which stands still here.
     const waiting = await eventually(async () => (await deliveries('tina', endpoint.id)).find((d) => d.videoId === id && d.attempts === 1));

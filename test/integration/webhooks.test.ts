@@ -132,7 +132,7 @@ describe('deliveries', () => {
     const completed = got.find((r) => r.body.type === 'video.completed')!;
     expect(completed.body.data).toMatchObject({
       videoId: id,
-      userId: 'alice',
+      userId: api.user('alice'),
       status: 'completed',
       progress: 100,
       imagesUrl: `https://cdn.example.com/${id}.zip`,
@@ -162,7 +162,7 @@ describe('deliveries', () => {
   it('video.failed from the processing service carries its error code and message', async () => {
     const { receiver } = await subscribe('bob', ['video.failed']);
     const id = uniqueId('hook-fail');
-    await videos.sendEvent(ev.uploaded(id, 'bob'));
+    await videos.sendEvent(ev.uploaded(id, api.user('bob')));
     await videos.sendEvent(ev.started(id));
     await videos.sendEvent(ev.failed(id, 'DECODE_ERROR', 'cannot decode stream'));
     const [failed] = await receivedTypes(receiver, id, ['video.failed']);
@@ -241,10 +241,34 @@ describe('deliveries', () => {
     await expectProblem(await call(`/v1/webhooks/${other.endpoint.id}/deliveries?cursor=${first.nextCursor}`, { as: 'dave' }), 400);
   });
 
+  it('a delivery survives its worker stopping: the next worker on the task queue carries on its retries', async () => {
+    const { endpoint, receiver } = await subscribe('carol', ['video.completed']);
+    await receiver.stop();
+    const config = testConfig({ WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_INITIAL: '200ms', WEBHOOK_RETRY_MAX_INTERVAL: '1s' });
+    const first = await startHarness(config);
+    const id = uniqueId('restart');
+    const gateway = createVideoGateway(first.client, { taskQueue: config.TEMPORAL_TASK_QUEUE, workflowDefaults: { lingerMs: 1_000 } });
+    await gateway.sendEvent(ev.uploaded(id, api.user('carol')));
+    await gateway.sendEvent(ev.completed(id));
+    await eventually(async () => (await deliveriesOf('carol', endpoint.id)).items.find((d) => d.videoId === id && d.attempts >= 2));
+    await first.stop(); // the only worker on that task queue: nothing runs the delivery now
+
+    await receiver.start();
+    const second = await startHarness(config);
+    try {
+      const [got] = await receivedTypes(receiver, id, ['video.completed']);
+      const delivered = await eventually(async () => (await deliveriesOf('carol', endpoint.id)).items.find((d) => d.id === got!.id && d.status === 'delivered'));
+      expect(delivered.attempts).toBeGreaterThanOrEqual(3);
+      expect(receiver.rejected).toEqual([]);
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('redeliver: 202, the same webhook-id arrives again; another user cannot redeliver it (404)', async () => {
     const { endpoint, receiver } = await subscribe('erin', ['video.completed']);
     const id = uniqueId('redeliver');
-    await videos.sendEvent(ev.uploaded(id, 'erin'));
+    await videos.sendEvent(ev.uploaded(id, api.user('erin')));
     await videos.sendEvent(ev.completed(id));
     const [first] = await receivedTypes(receiver, id, ['video.completed']);
 
@@ -291,7 +315,7 @@ describe('deliveries', () => {
   it('progress is sampled: a burst of progress events makes few video.progress webhooks, and the latest value arrives', async () => {
     const { receiver } = await subscribe('bob', ['video.progress']);
     const id = uniqueId('progress');
-    await videos.sendEvent(ev.uploaded(id, 'bob'));
+    await videos.sendEvent(ev.uploaded(id, api.user('bob')));
     await videos.sendEvent(ev.started(id));
     // Twelve changes of progress over about two seconds: twelve webhooks if each went out.
     for (let p = 5; p <= 60; p += 5) {

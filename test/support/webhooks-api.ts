@@ -1,8 +1,11 @@
 /**
  * The webhooks API as a user drives it in the tests: the real app (app.request) over a harness's
  * Postgres and Temporal, bearer tokens per user, and helpers to register an endpoint for a fresh
- * receiver that verifies with the endpoint's secret.
+ * receiver that verifies with the endpoint's secret. Users get ids of their own per run: the test
+ * database is shared by every test file, and another file's videos of a user named `carol` must
+ * not reach these endpoints (nor these videos another file's).
  */
+import { randomUUID } from 'node:crypto';
 import { expect } from '@jest/globals';
 import type { Api } from '../../src/api/app.js';
 import { signDevToken } from '../../src/api/lib/auth.js';
@@ -18,6 +21,8 @@ export type Endpoint = PublicEndpoint & { secret?: string };
 export type Delivery = PublicDelivery;
 
 export interface WebhooksApi {
+  /** The user id (the token's subject) of the user the test calls `name`. */
+  user(name: string): string;
   /** The API with private addresses and plain http allowed (the receivers are on 127.0.0.1). */
   app: Api;
   /** The API as in production: https on public addresses only. */
@@ -36,8 +41,10 @@ export async function startWebhooksApi(h: TemporalHarness, videos: VideoGateway,
   const secret = h.config.AUTH_JWT_SECRET!;
   const apis = [true, false].map((allowPrivate) => startTestApi(h, { videos, checkWebhookUrl: createEndpointUrlCheck(allowPrivate) }));
   const [app, strictApp] = apis.map((api) => api.app) as [Api, Api];
+  const suffix = randomUUID().slice(0, 8);
+  const user = (name: string) => `${name}-${suffix}`;
   const tokens: Record<string, string> = {};
-  for (const user of users) tokens[user] = await signDevToken(secret, user);
+  for (const name of users) tokens[name] = await signDevToken(secret, user(name));
   const receivers: SignedWebhookReceiver[] = [];
 
   const call = async (path: string, init: RequestInit & { as: string; on?: Api }) => {
@@ -54,6 +61,7 @@ export async function startWebhooksApi(h: TemporalHarness, videos: VideoGateway,
   };
 
   return {
+    user,
     app,
     strictApp,
     call,
