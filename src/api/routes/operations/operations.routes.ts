@@ -2,14 +2,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { videoIdSchema } from '../../../domain/events.js';
 import { OPERATOR_ACTION_TYPES, OPERATOR_ACTIONS, type OperatorActionType } from '../../../domain/operator-actions.js';
-import { jsonBody, jsonResponse } from '../../lib/openapi.js';
+import { authenticated, commonProblems, jsonBody, jsonResponse } from '../../lib/openapi.js';
 import { problemResponse } from '../../lib/problem.js';
 import { videoViewSchema } from '../videos/videos.schemas.js';
 
 export const operatorActionRoute = (type: OperatorActionType) =>
   createRoute({
-    tags: ['Operations'],
-    security: [{ bearerAuth: [] }],
+    ...authenticated('Operations'),
     method: 'post',
     path: `/videos/{videoId}/${type}`,
     summary: `${OPERATOR_ACTIONS[type].summary} (operators; recorded in the video's history with who did it)`,
@@ -20,12 +19,11 @@ export const operatorActionRoute = (type: OperatorActionType) =>
     responses: {
       200: jsonResponse('Done: the video after the action', videoViewSchema),
       400: problemResponse('Invalid video id or body'),
-      401: problemResponse('Missing or invalid bearer token'),
       403: problemResponse('Only operators may act on videos'),
       404: problemResponse('No such video'),
       409: problemResponse("Refused: the workflow's reason (the video is finished, a blank reason, ...)"),
       415: problemResponse('The body is not JSON'),
-      503: problemResponse('Temporal or Postgres is not answering'),
+      ...commonProblems('Temporal or Postgres is not answering'),
     },
   });
 

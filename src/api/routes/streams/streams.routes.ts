@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { videoIdSchema } from '../../../domain/events.js';
-import { orderedWindow, videoFilterFields } from '../videos/videos.routes.js';
+import { commonProblems } from '../../lib/openapi.js';
+import { common, orderedWindow, videoFilterFields, videoNotYours, videosRoute } from '../videos/videos.routes.js';
 import { problemResponse } from '../../lib/problem.js';
 
 const LAST_EVENT_ID = z
@@ -22,8 +23,7 @@ const eventStream = (description: string) => ({
 });
 
 export const streamVideo = createRoute({
-  tags: ['Videos'],
-  security: [{ bearerAuth: [] }],
+  ...videosRoute,
   method: 'get',
   path: '/videos/{videoId}/stream',
   summary: "One video's changes, live (Server-Sent Events); ends after a finished video's final event",
@@ -35,15 +35,13 @@ export const streamVideo = createRoute({
     200: eventStream('The video now (unless Last-Event-ID already has it), then every change of it'),
     204: { description: "The video is finished and Last-Event-ID already has its final event: don't reconnect" },
     400: problemResponse('Invalid video id or Last-Event-ID'),
-    401: problemResponse('Missing or invalid bearer token'),
-    404: problemResponse('No such video (or not yours)'),
-    503: problemResponse('Temporal or Postgres is not answering'),
+    ...videoNotYours,
+    ...common,
   },
 });
 
 export const streamVideos = createRoute({
-  tags: ['Videos'],
-  security: [{ bearerAuth: [] }],
+  ...videosRoute,
   method: 'get',
   path: '/videos/stream',
   summary: "The caller's videos' changes, live (an operator: everyone's, or one user's), with the listing's filters",
@@ -60,7 +58,6 @@ export const streamVideos = createRoute({
       content: eventStream('').content,
     },
     400: problemResponse('Invalid filter or Last-Event-ID; or userId from a caller who is not an operator'),
-    401: problemResponse('Missing or invalid bearer token'),
-    503: problemResponse('Postgres is not answering'),
+    ...commonProblems('Postgres is not answering'),
   },
 });

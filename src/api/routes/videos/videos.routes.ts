@@ -4,7 +4,7 @@ import { etag } from 'hono/etag';
 import { LIMITS, registrationSchema, videoIdSchema } from '../../../domain/events.js';
 import { VIDEO_LIST_LIMIT } from '../../../domain/video-list.js';
 import { VIDEO_STATUSES } from '../../../domain/video.js';
-import { jsonBody, jsonResponse } from '../../lib/openapi.js';
+import { authenticated, commonProblems, jsonBody, jsonResponse, notYours } from '../../lib/openapi.js';
 import { problemResponse } from '../../lib/problem.js';
 import type { AppEnv } from '../../lib/types.js';
 import { historyRecordSchema, registeredVideoSchema, videoListSchema, videoViewSchema } from './videos.schemas.js';
@@ -20,15 +20,9 @@ const SOURCE_HEADER = {
 };
 
 /** What every route of this resource shares: its tag, bearer auth, and the problems any call can meet. */
-const videosRoute = {
-  tags: ['Videos'],
-  security: [{ bearerAuth: [] }],
-};
-const common = {
-  401: problemResponse('Missing or invalid bearer token'),
-  503: problemResponse('Temporal or Postgres is not answering'),
-};
-const notYours = { 404: problemResponse('No such video (or not yours)') };
+export const videosRoute = authenticated('Videos');
+export const common = commonProblems('Temporal or Postgres is not answering');
+export const videoNotYours = notYours('video');
 
 export const registerVideo = createRoute({
   ...videosRoute,
@@ -82,7 +76,7 @@ export const getVideo = createRoute({
     200: { ...jsonResponse('The video', videoViewSchema), headers: { ...SOURCE_HEADER, ...ETAG_HEADER } },
     304: { description: 'Not modified: the view is the one If-None-Match names (no body)', headers: ETAG_HEADER },
     400: problemResponse('Invalid video id'),
-    ...notYours,
+    ...videoNotYours,
     ...common,
   },
 });
@@ -112,7 +106,7 @@ export const getVideoEvents = createRoute({
         .openapi('VideoEventPage'),
     ),
     400: problemResponse('Invalid video id, limit or cursor'),
-    ...notYours,
+    ...videoNotYours,
     ...common,
   },
 });

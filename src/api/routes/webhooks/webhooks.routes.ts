@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { WEBHOOK_LIMITS } from '../../../domain/webhook-endpoints.js';
-import { jsonBody, jsonResponse } from '../../lib/openapi.js';
+import { authenticated, commonProblems, jsonBody, jsonResponse, notYours } from '../../lib/openapi.js';
 import { problemResponse } from '../../lib/problem.js';
 import { createEndpointSchema, deliveriesPageSchema, deliverySchema, endpointSchema, endpointWithSecretSchema } from './webhooks.schemas.js';
 
@@ -13,15 +13,9 @@ const deliveryParams = endpointParam.extend({
 });
 
 /** What every route of this resource shares: its tag, bearer auth, and the problems any call can meet. */
-const webhooksRoute = {
-  tags: ['Webhooks'],
-  security: [{ bearerAuth: [] }],
-};
-const common = {
-  401: problemResponse('Missing or invalid bearer token'),
-  503: problemResponse('Postgres (or Temporal) is not answering'),
-};
-const notYours = { 404: problemResponse('No such endpoint (or not yours)') };
+const webhooksRoute = authenticated('Webhooks');
+const common = commonProblems('Postgres (or Temporal) is not answering');
+const endpointNotYours = notYours('endpoint');
 const notJson = { 415: problemResponse('The request is not sent as JSON (Content-Type: application/json)') };
 
 export const createEndpoint = createRoute({
@@ -61,7 +55,7 @@ export const getEndpoint = createRoute({
   responses: {
     200: jsonResponse('The endpoint', endpointSchema),
     400: problemResponse('Invalid endpoint id'),
-    ...notYours,
+    ...endpointNotYours,
     ...common,
   },
 });
@@ -75,7 +69,7 @@ export const deleteEndpoint = createRoute({
   responses: {
     204: { description: 'Deleted' },
     400: problemResponse('Invalid endpoint id'),
-    ...notYours,
+    ...endpointNotYours,
     ...common,
   },
 });
@@ -90,7 +84,7 @@ export const rotateSecret = createRoute({
   responses: {
     200: jsonResponse('The endpoint with its new secret (shown only now)', endpointWithSecretSchema),
     400: problemResponse('Invalid endpoint id'),
-    ...notYours,
+    ...endpointNotYours,
     ...notJson,
     ...common,
   },
@@ -106,7 +100,7 @@ export const enableEndpoint = createRoute({
   responses: {
     200: jsonResponse('The endpoint, enabled', endpointSchema),
     400: problemResponse('Invalid endpoint id'),
-    ...notYours,
+    ...endpointNotYours,
     ...notJson,
     ...common,
   },
@@ -127,7 +121,7 @@ export const listDeliveries = createRoute({
   responses: {
     200: jsonResponse('A page of deliveries', deliveriesPageSchema),
     400: problemResponse('Invalid endpoint id, limit, or a cursor that is not from this list'),
-    ...notYours,
+    ...endpointNotYours,
     ...common,
   },
 });
