@@ -12,6 +12,9 @@
  *  4. webhooks: a receiver down, then back: every delivery once per webhook-id; the lag with it up (bench/webhooks.ts);
  *  5. listings: GET /v1/videos with 100k videos in the table (bench/list-videos.ts, also alone:
  *     `npm run bench:list`);
+ *  6. Temporal's floor on the same server (bench/floor.ts): a trivial workflow fed the same signals the
+ *     way the bridge feeds them, and trivial queries at the same concurrency; vidproc's burst and
+ *     in-flight reads are printed as ratios of it, and everything as one `BENCH_JSON {...}` line.
  * Knobs: BENCH_VIDEOS (300), BENCH_STEADY_S (10), BENCH_IN_FLIGHT (50), BENCH_DURATION_S (10),
  * BENCH_CONNECTIONS (32).
  */
@@ -24,6 +27,7 @@ import { EVENT_TYPES, type VideoEventInput } from '../src/domain/events.js';
 import { connectClient } from '../src/temporal/connection.js';
 import { createEventPublisher } from '../test/support/event-publisher.js';
 import { benchListVideos } from './list-videos.js';
+import { measureFloor } from './floor.js';
 import { benchWebhooks } from './webhooks.js';
 import { config, int, logPath, markdownTable, percentile, run, runBench, startStack, stopAll, until } from './stack.js';
 
@@ -195,12 +199,42 @@ async function main() {
     ['SSE: API memory per open stream (RSS)', `${(streams.bytesPerStream / 1024).toFixed(1)} KiB`],
   ];
 
-  // 3. listings: GET /v1/videos with 100k videos in the table
+  // 4. webhooks, 5. listings: GET /v1/videos with 100k videos in the table
   rows.push(...(await benchWebhooks(api.url, publisher, event, throughput)));
   rows.push(...(await benchListVideos(api, { connections: CONNECTIONS, durationS: DURATION_S })));
 
+  // 6. Temporal's floor on the same server, and vidproc's figures as ratios of it
+  const floor = await measureFloor(address, { videos: VIDEOS, connections: CONNECTIONS, durationS: DURATION_S });
+  const ratio = (v: number, of: number) => `${(v / of).toFixed(2)}×`;
+  rows.push(
+    ['floor: trivial workflow, same signals: videos/s until all completed', `${floor.videosPerS.toFixed(1)} videos/s; vidproc ${ratio(throughput, floor.videosPerS)}`],
+    [
+      `floor: trivial query at ${CONNECTIONS} concurrent: req/s, p99`,
+      `${floor.queriesPerS.toFixed(0)} req/s, ${ms(floor.queryP99Ms)}; vidproc's in-flight GET ${ratio(live.result.requests.average, floor.queriesPerS)} of the rate`,
+    ],
+  );
+
   const table = markdownTable(rows);
   process.stdout.write(`\nvidproc bench (${CONNECTIONS} connections, ${DURATION_S} s per read load; process logs: ${logPath})\n\n${table}\n\n`);
+  // One line with everything, for tracking runs over time.
+  const summary = {
+    date: new Date().toISOString(),
+    videos: VIDEOS,
+    connections: CONNECTIONS,
+    burstVideosPerS: throughput,
+    floorVideosPerS: floor.videosPerS,
+    burstVsFloor: throughput / floor.videosPerS,
+    steadyLagP99Ms: percentile(steadyLags, 99),
+    inFlightGetPerS: live.result.requests.average,
+    inFlightGetP99Ms: live.result.latency.p99,
+    floorQueriesPerS: floor.queriesPerS,
+    floorQueryP99Ms: floor.queryP99Ms,
+    inFlightVsFloor: live.result.requests.average / floor.queriesPerS,
+    completedGetPerS: done.result.requests.average,
+    completedGetP99Ms: done.result.latency.p99,
+    sseLagP99Ms: streams.lagP99Ms,
+  };
+  process.stdout.write(`BENCH_JSON ${JSON.stringify(summary)}\n`);
 
   await stopAll();
   await publisher.deleteTopology();
