@@ -7,7 +7,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { EVENT_TYPES } from '../src/domain/events.js';
 import { floorEventSignal, floorStatusQuery, type floorWorkflow } from './floor-workflows.js';
 import { config, percentile, run } from './stack.js';
@@ -23,8 +23,6 @@ const SIGNALLERS = config.AMQP_PREFETCH;
 
 export async function measureFloor(address: string, options: { videos: number; connections: number; durationS: number }): Promise<FloorResult> {
   const taskQueue = `bench-floor-${run}`;
-  // The bench process's own worker: its SDK logs (bundling, pollers) only when something is wrong.
-  if (!Runtime._instance) Runtime.install({ logger: new DefaultLogger('WARN') });
   const nativeConnection = await NativeConnection.connect({ address });
   const worker = await Worker.create({
     connection: nativeConnection,

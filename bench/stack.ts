@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../src/config/env.js';
 import { migrateDatabase } from '../src/db/index.js';
 import { createLogger } from '../src/logger.js';
@@ -92,6 +93,9 @@ export async function stopAll(): Promise<void> {
  * `vidproc <command>` for each command; resolves once the API (if started) answers /readyz.
  */
 export async function startStack(commands: string[]): Promise<{ address: string; api: { url: string; pid?: number } }> {
+  // Before the dev server (which would install a default one): the SDK's logs in this process
+  // (the floor's worker: bundling, pollers) only when something is wrong.
+  if (!Runtime._instance) Runtime.install({ logger: new DefaultLogger('WARN') });
   let address = config.TEMPORAL_ADDRESS;
   if (!address) {
     const server = await startDevServer({ cliPath: config.TEMPORAL_CLI_PATH });
