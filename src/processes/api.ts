@@ -55,7 +55,7 @@ export async function startApi(config: Config, logger: Logger): Promise<Running 
   logger.info({ url }, 'api listening');
   return {
     url,
-    endpoints: { api: url, openapi: `${url}/openapi.json` },
+    endpoints: { api: url, openapi: `${url}/openapi.json`, 'api reference': `${url}/docs` },
     async stop() {
       // Stop accepting connections; requests in flight finish first, live streams are ended.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
