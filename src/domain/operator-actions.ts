@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { formatDuration, parseDuration } from './duration.js';
 import { describeIssues, LIMITS, text } from './events.js';
 import { armStageDeadline, type StallDecision, type StallPolicy } from './stall.js';
-import { failedVideo, isTerminal, type VideoState } from './video.js';
+import { failedVideo, isTerminal, type Principal, type VideoState } from './video.js';
 
 export const FAILED_BY_OPERATOR = 'FAILED_BY_OPERATOR';
 
@@ -85,6 +85,11 @@ export function parseOperatorRequest(type: OperatorActionType, input: unknown): 
   if (!parsed.success) return { ok: false, reason: describeIssues(parsed.error) };
   const { by, ...fields } = parsed.data as { by: string };
   return { ok: true, by, action: (OPERATOR_ACTIONS[type].toAction as (input: unknown) => OperatorAction)(fields) };
+}
+
+/** Who may act on videos: operators only (the API checks it before it looks at the video). */
+export function operatorRefusal(principal: Principal): string | null {
+  return principal.operator ? null : 'only operators may act on videos';
 }
 
 /** Why the action makes no sense for this video now, or null. */

@@ -3,7 +3,7 @@
  * the same update on the video's workflow, refusals as 409 problems with the workflow's reason.
  */
 import { publicVideo } from '../../../domain/public-video.js';
-import type { OperatorRequest } from '../../../domain/operator-actions.js';
+import { operatorRefusal, type OperatorRequest } from '../../../domain/operator-actions.js';
 import { OperatorActionRefusedError } from '../../../temporal/video-gateway.js';
 import { createRouter } from '../../lib/create-app.js';
 import { HttpProblem } from '../../lib/problem.js';
@@ -16,7 +16,8 @@ export function createOperationsRouter(deps: VideosDeps) {
   for (const { type, route } of operatorActionRoutes) {
     router.openapi(route, async (c) => {
       const principal = c.get('principal');
-      if (!principal.operator) throw new HttpProblem(403, 'only operators may act on videos');
+      const refusal = operatorRefusal(principal);
+      if (refusal) throw new HttpProblem(403, refusal);
       const { videoId } = c.req.valid('param');
       c.req.valid('json');
       if (!(await readVideo({ ...deps, em: deps.orm.em.fork() }, videoId))) throw videoNotFound(videoId);
