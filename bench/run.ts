@@ -15,8 +15,9 @@
  *  6. Temporal's floor on the same server (bench/floor.ts): a trivial workflow fed the same signals the
  *     way the bridge feeds them, and trivial queries at the same concurrency; vidproc's burst and
  *     in-flight reads are printed as ratios of it, and everything as one `BENCH_JSON {...}` line.
- * Knobs: BENCH_VIDEOS (300), BENCH_STEADY_S (10), BENCH_IN_FLIGHT (50), BENCH_DURATION_S (10),
- * BENCH_CONNECTIONS (32).
+ * Knobs: BENCH_VIDEOS (2000), BENCH_STEADY_S (10), BENCH_IN_FLIGHT (50), BENCH_DURATION_S (10),
+ * BENCH_CONNECTIONS (32), BENCH_PHASES (all: floor,burst,steady,reads,sse,webhooks,listings; a
+ * comma-separated subset runs only those, e.g. `BENCH_PHASES=floor,burst npm run bench`).
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,7 +32,7 @@ import { measureFloor } from './floor.js';
 import { benchWebhooks } from './webhooks.js';
 import { config, int, logPath, markdownTable, percentile, run, runBench, startStack, stopAll, until } from './stack.js';
 
-const VIDEOS = int('BENCH_VIDEOS', 300);
+const VIDEOS = int('BENCH_VIDEOS', 2000);
 const IN_FLIGHT = int('BENCH_IN_FLIGHT', 50);
 const DURATION_S = int('BENCH_DURATION_S', 10);
 const CONNECTIONS = int('BENCH_CONNECTIONS', 32);
@@ -41,6 +42,12 @@ const STEADY_FRACTION = 0.5;
 const POLL_OLDEST = 16;
 const POLL_RANDOM = 8;
 const STREAMS = int('BENCH_STREAMS', 1000);
+const PHASES = ['floor', 'burst', 'steady', 'reads', 'sse', 'webhooks', 'listings'] as const;
+type Phase = (typeof PHASES)[number];
+const chosen = (process.env.BENCH_PHASES ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+for (const p of chosen) if (!PHASES.includes(p as Phase)) throw new Error(`BENCH_PHASES: unknown phase "${p}" (known: ${PHASES.join(', ')})`);
+/** Whether this run measures `phase` (all of them unless BENCH_PHASES names some). */
+const runs = (phase: Phase) => chosen.length === 0 || chosen.includes(phase);
 
 const event = (videoId: string, type: VideoEventInput['type'], data: Record<string, unknown>) =>
   ({ specversion: '1.0', id: randomUUID(), source: 'vidproc-bench', type, subject: videoId, time: new Date().toISOString(), data }) as VideoEventInput;
@@ -49,7 +56,7 @@ async function main() {
   const { address, api } = await startStack(['worker', 'bridge', 'api']);
   // Temporal's floor first, on the fresh server: later phases leave many workflows open (the
   // streams' videos), which slow the server for whatever comes after them.
-  const floor = await measureFloor(address, { videos: VIDEOS, connections: CONNECTIONS, durationS: DURATION_S });
+  const floor = runs('floor') ? await measureFloor(address, { videos: VIDEOS, connections: CONNECTIONS, durationS: DURATION_S }) : undefined;
 
   // Ready: the API answers /readyz (startStack) and a worker polls the task queue.
   const { connection } = await connectClient({ ...config.temporal, address });
@@ -103,8 +110,10 @@ async function main() {
   const lagsOf = (ids: string[], publishedAt: Map<string, number>, seenAt: Map<string, number>) =>
     ids.map((id) => seenAt.get(id)! - publishedAt.get(id)!).sort((a, b) => a - b);
 
-  // 1a. pipeline, burst: all N videos at once; throughput, and the lag under that backlog
-  const ids = Array.from({ length: VIDEOS }, (_, i) => `bench-${run}-${i}`);
+  // 1a. pipeline, burst: all N videos at once; throughput, and the lag under that backlog. Later
+  //     phases need its rate and its completed videos: without the burst phase, a small one (unreported).
+  const burstVideos = runs('burst') ? VIDEOS : Math.min(VIDEOS, 200);
+  const ids = Array.from({ length: burstVideos }, (_, i) => `bench-${run}-${i}`);
   const started = performance.now();
   const visible = waitVisible(ids, 'completed');
   ids.forEach(publishVideo);
@@ -112,12 +121,12 @@ async function main() {
   const confirmedAt = performance.now();
   const seenAt = await visible;
   const elapsedS = (Math.max(...seenAt.values()) - started) / 1000;
-  const throughput = VIDEOS / elapsedS;
+  const throughput = burstVideos / elapsedS;
   const burstLags = lagsOf(ids, new Map(ids.map((id) => [id, confirmedAt])), seenAt);
 
   // 1b. pipeline, steady: videos at half the measured throughput, each timed from its publish
   const rate = Math.max(1, Math.floor(throughput * STEADY_FRACTION));
-  const steadyIds = Array.from({ length: rate * STEADY_S }, (_, i) => `bench-${run}-steady-${i}`);
+  const steadyIds = runs('steady') ? Array.from({ length: rate * STEADY_S }, (_, i) => `bench-${run}-steady-${i}`) : [];
   const steadyPublishedAt = new Map<string, number>();
   const steadyVisible = waitVisible(steadyIds, 'completed');
   const t0 = performance.now();
@@ -131,7 +140,7 @@ async function main() {
   const steadyLags = lagsOf(steadyIds, steadyPublishedAt, await steadyVisible);
 
   // 2. reads
-  const inFlight = Array.from({ length: IN_FLIGHT }, (_, i) => `bench-${run}-live-${i}`);
+  const inFlight = runs('reads') ? Array.from({ length: IN_FLIGHT }, (_, i) => `bench-${run}-live-${i}`) : [];
   for (const id of inFlight) {
     publisher.publish(event(id, EVENT_TYPES.uploaded, { userId: 'bench-user' }));
     publisher.publish(event(id, EVENT_TYPES.started, {}));
@@ -158,13 +167,13 @@ async function main() {
     });
     return { result, wrongSource };
   };
-  const live = await load(inFlight, 'workflow');
-  const done = await load(ids, 'database');
+  const live = runs('reads') ? await load(inFlight, 'workflow') : undefined;
+  const done = runs('reads') ? await load(ids, 'database') : undefined;
 
   // 3. live streams: BENCH_STREAMS SSE clients on the API, a status change each, published at
   //    the steady phase's event rate (what the pipeline sustains), so the lag is the streams' own
   //    and not a backlog's
-  const streams = await measureStreams(
+  const streams = !runs('sse') ? undefined : await measureStreams(
     {
       apiUrl: api.url,
       apiPid: api.pid!,
@@ -182,59 +191,67 @@ async function main() {
   );
 
   const ms = (v: number) => `${v.toFixed(1)} ms`;
-  const rows: string[][] = [
-    ['burst: videos/s until all visible as completed', `${throughput.toFixed(1)} videos/s (${VIDEOS} videos at once, 3 events each, ${elapsedS.toFixed(1)} s)`],
-    ['burst: publish-to-visible lag p50 / p99', `${ms(percentile(burstLags, 50))} / ${ms(percentile(burstLags, 99))}`],
-    [`steady ${rate} videos/s for ${STEADY_S} s: lag p50 / p99`, `${ms(percentile(steadyLags, 50))} / ${ms(percentile(steadyLags, 99))}`],
-    ...(
-      [
-        ['GET in-flight (workflow query)', live],
-        ['GET completed (Postgres)', done],
-      ] as const
-    ).flatMap(([name, { result, wrongSource }]) => [
+  const rows: string[][] = [];
+  if (runs('burst')) {
+    rows.push(
+      ['burst: videos/s until all visible as completed', `${throughput.toFixed(1)} videos/s (${burstVideos} videos at once, 3 events each, ${elapsedS.toFixed(1)} s)`],
+      ['burst: publish-to-visible lag p50 / p99', `${ms(percentile(burstLags, 50))} / ${ms(percentile(burstLags, 99))}`],
+    );
+  }
+  if (runs('steady')) rows.push([`steady ${rate} videos/s for ${STEADY_S} s: lag p50 / p99`, `${ms(percentile(steadyLags, 50))} / ${ms(percentile(steadyLags, 99))}`]);
+  for (const [name, measured] of [
+    ['GET in-flight (workflow query)', live],
+    ['GET completed (Postgres)', done],
+  ] as const) {
+    if (!measured) continue;
+    const { result, wrongSource } = measured;
+    rows.push(
       [`${name}: req/s`, `${result.requests.average.toFixed(0)} (${result.requests.total} requests, ${result.non2xx} non-2xx, ${result.errors} errors, ${wrongSource} other source)`],
       [`${name}: latency p50 / p90 / p99`, `${result.latency.p50} / ${result.latency.p90} / ${result.latency.p99} ms`],
-    ]),
-    [
-      `SSE: ${streams.streams} open streams, a status change each (published at ${streams.publishRate}/s): publish-to-event p50 / p99 / max`,
-      `${ms(streams.lagP50Ms)} / ${ms(streams.lagP99Ms)} / ${ms(streams.lagMaxMs)} (${streams.delivered} delivered)`,
-    ],
-    ['SSE: API memory per open stream (RSS)', `${(streams.bytesPerStream / 1024).toFixed(1)} KiB`],
-  ];
+    );
+  }
+  if (streams) {
+    rows.push(
+      [
+        `SSE: ${streams.streams} open streams, a status change each (published at ${streams.publishRate}/s): publish-to-event p50 / p99 / max`,
+        `${ms(streams.lagP50Ms)} / ${ms(streams.lagP99Ms)} / ${ms(streams.lagMaxMs)} (${streams.delivered} delivered)`,
+      ],
+      ['SSE: API memory per open stream (RSS)', `${(streams.bytesPerStream / 1024).toFixed(1)} KiB`],
+    );
+  }
 
   // 4. webhooks, 5. listings: GET /v1/videos with 100k videos in the table
-  rows.push(...(await benchWebhooks(api.url, publisher, event, throughput)));
-  rows.push(...(await benchListVideos(api, { connections: CONNECTIONS, durationS: DURATION_S })));
+  if (runs('webhooks')) rows.push(...(await benchWebhooks(api.url, publisher, event, throughput)));
+  if (runs('listings')) rows.push(...(await benchListVideos(api, { connections: CONNECTIONS, durationS: DURATION_S })));
 
-  // 6. Temporal's floor (measured first, below), and vidproc's figures as ratios of it
+  // 6. Temporal's floor (measured first, above), and vidproc's figures as ratios of it
   const ratio = (v: number, of: number) => `${(v / of).toFixed(2)}×`;
-  rows.push(
-    ['floor: trivial workflow, same signals: videos/s until all completed', `${floor.videosPerS.toFixed(1)} videos/s; vidproc ${ratio(throughput, floor.videosPerS)}`],
-    [
-      `floor: trivial query at ${CONNECTIONS} concurrent: req/s, p99`,
-      `${floor.queriesPerS.toFixed(0)} req/s, ${ms(floor.queryP99Ms)}; vidproc's in-flight GET ${ratio(live.result.requests.average, floor.queriesPerS)} of the rate`,
-    ],
-  );
+  if (floor) {
+    rows.push(
+      ['floor: trivial workflow, same signals: videos/s until all completed', `${floor.videosPerS.toFixed(1)} videos/s${runs('burst') ? `; vidproc ${ratio(throughput, floor.videosPerS)}` : ''}`],
+      [
+        `floor: trivial query at ${CONNECTIONS} concurrent: req/s, p99`,
+        `${floor.queriesPerS.toFixed(0)} req/s, ${ms(floor.queryP99Ms)}${live ? `; vidproc's in-flight GET ${ratio(live.result.requests.average, floor.queriesPerS)} of the rate` : ''}`,
+      ],
+    );
+  }
 
   const table = markdownTable(rows);
   process.stdout.write(`\nvidproc bench (${CONNECTIONS} connections, ${DURATION_S} s per read load; process logs: ${logPath})\n\n${table}\n\n`);
   // One line with everything, for tracking runs over time.
   const summary = {
     date: new Date().toISOString(),
-    videos: VIDEOS,
+    phases: PHASES.filter(runs),
+    videos: burstVideos,
     connections: CONNECTIONS,
-    burstVideosPerS: throughput,
-    floorVideosPerS: floor.videosPerS,
-    burstVsFloor: throughput / floor.videosPerS,
-    steadyLagP99Ms: percentile(steadyLags, 99),
-    inFlightGetPerS: live.result.requests.average,
-    inFlightGetP99Ms: live.result.latency.p99,
-    floorQueriesPerS: floor.queriesPerS,
-    floorQueryP99Ms: floor.queryP99Ms,
-    inFlightVsFloor: live.result.requests.average / floor.queriesPerS,
-    completedGetPerS: done.result.requests.average,
-    completedGetP99Ms: done.result.latency.p99,
-    sseLagP99Ms: streams.lagP99Ms,
+    ...(runs('burst') && { burstVideosPerS: throughput, burstLagP99Ms: percentile(burstLags, 99) }),
+    ...(floor && { floorVideosPerS: floor.videosPerS, floorQueriesPerS: floor.queriesPerS, floorQueryP99Ms: floor.queryP99Ms }),
+    ...(floor && runs('burst') && { burstVsFloor: throughput / floor.videosPerS }),
+    ...(runs('steady') && { steadyLagP99Ms: percentile(steadyLags, 99) }),
+    ...(live && { inFlightGetPerS: live.result.requests.average, inFlightGetP99Ms: live.result.latency.p99 }),
+    ...(live && floor && { inFlightVsFloor: live.result.requests.average / floor.queriesPerS }),
+    ...(done && { completedGetPerS: done.result.requests.average, completedGetP99Ms: done.result.latency.p99 }),
+    ...(streams && { sseLagP99Ms: streams.lagP99Ms }),
   };
   process.stdout.write(`BENCH_JSON ${JSON.stringify(summary)}\n`);
 
