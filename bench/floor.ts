@@ -10,18 +10,20 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { EVENT_TYPES } from '../src/domain/events.js';
 import { floorEventSignal, floorStatusQuery, type floorWorkflow } from './floor-workflows.js';
-import { config, percentile, run } from './stack.js';
+import { config, cpuMeter, percentile, run } from './stack.js';
 
 export interface FloorResult {
   videosPerS: number;
   queriesPerS: number;
   queryP99Ms: number;
+  /** CPU seconds of the burst: the dev server's, and this process's (the floor's worker and its client). */
+  burstCpuS: Record<string, number>;
 }
 
 /** In-flight signal-with-start chains at once: what the bridge's prefetch allows it. */
 const SIGNALLERS = config.AMQP_PREFETCH;
 
-export async function measureFloor(address: string, options: { videos: number; connections: number; durationS: number }): Promise<FloorResult> {
+export async function measureFloor(address: string, options: { videos: number; connections: number; durationS: number; server: number | undefined }): Promise<FloorResult> {
   const taskQueue = `bench-floor-${run}`;
   const nativeConnection = await NativeConnection.connect({ address });
   const worker = await Worker.create({
@@ -44,6 +46,7 @@ export async function measureFloor(address: string, options: { videos: number; c
 
     // Burst: every video's three events, signalled as the bridge would, until every workflow completed.
     const ids = Array.from({ length: options.videos }, (_, i) => String(i));
+    const cpu = await cpuMeter({ server: options.server, bench: process.pid });
     const t0 = performance.now();
     let next = 0;
     await Promise.all(
@@ -55,6 +58,7 @@ export async function measureFloor(address: string, options: { videos: number; c
     );
     await Promise.all(ids.map((id) => client.workflow.getHandle(`floor-${run}-${id}`).result()));
     const videosPerS = options.videos / ((performance.now() - t0) / 1000);
+    const burstCpuS = await cpu();
 
     // Queries: in-flight workflows (one event each), queried by `connections` loops at once.
     const live = Array.from({ length: 50 }, (_, i) => `live-${i}`);
@@ -74,7 +78,7 @@ export async function measureFloor(address: string, options: { videos: number; c
     );
     await Promise.all(live.map((id) => client.workflow.getHandle(`floor-${run}-${id}`).terminate('bench done')));
     latencies.sort((a, b) => a - b);
-    return { videosPerS, queriesPerS: latencies.length / options.durationS, queryP99Ms: percentile(latencies, 99) };
+    return { videosPerS, burstCpuS, queriesPerS: latencies.length / options.durationS, queryP99Ms: percentile(latencies, 99) };
   } finally {
     worker.shutdown();
     await running;

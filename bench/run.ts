@@ -30,7 +30,7 @@ import { createEventPublisher } from '../test/support/event-publisher.js';
 import { benchListVideos } from './list-videos.js';
 import { measureFloor } from './floor.js';
 import { benchWebhooks } from './webhooks.js';
-import { config, int, logPath, markdownTable, percentile, run, runBench, startStack, stopAll, until } from './stack.js';
+import { config, cpuMeter, int, logPath, markdownTable, percentile, run, runBench, startStack, stopAll, until } from './stack.js';
 
 const VIDEOS = int('BENCH_VIDEOS', 2000);
 const IN_FLIGHT = int('BENCH_IN_FLIGHT', 50);
@@ -53,10 +53,10 @@ const event = (videoId: string, type: VideoEventInput['type'], data: Record<stri
   ({ specversion: '1.0', id: randomUUID(), source: 'vidproc-bench', type, subject: videoId, time: new Date().toISOString(), data }) as VideoEventInput;
 
 async function main() {
-  const { address, api } = await startStack(['worker', 'bridge', 'api']);
+  const { address, api, pids } = await startStack(['worker', 'bridge', 'api']);
   // Temporal's floor first, on the fresh server: later phases leave many workflows open (the
   // streams' videos), which slow the server for whatever comes after them.
-  const floor = runs('floor') ? await measureFloor(address, { videos: VIDEOS, connections: CONNECTIONS, durationS: DURATION_S }) : undefined;
+  const floor = runs('floor') ? await measureFloor(address, { videos: VIDEOS, connections: CONNECTIONS, durationS: DURATION_S, server: pids.server }) : undefined;
 
   // Ready: the API answers /readyz (startStack) and a worker polls the task queue.
   const { connection } = await connectClient({ ...config.temporal, address });
@@ -114,6 +114,7 @@ async function main() {
   //     phases need its rate and its completed videos: without the burst phase, a small one (unreported).
   const burstVideos = runs('burst') ? VIDEOS : Math.min(VIDEOS, 200);
   const ids = Array.from({ length: burstVideos }, (_, i) => `bench-${run}-${i}`);
+  const burstCpu = await cpuMeter({ server: pids.server, worker: pids.worker, bridge: pids.bridge, api: pids.api });
   const started = performance.now();
   const visible = waitVisible(ids, 'completed');
   ids.forEach(publishVideo);
@@ -122,6 +123,7 @@ async function main() {
   const seenAt = await visible;
   const elapsedS = (Math.max(...seenAt.values()) - started) / 1000;
   const throughput = burstVideos / elapsedS;
+  const burstCpuS = await burstCpu();
   const burstLags = lagsOf(ids, new Map(ids.map((id) => [id, confirmedAt])), seenAt);
 
   // 1b. pipeline, steady: videos at half the measured throughput, each timed from its publish
@@ -198,6 +200,13 @@ async function main() {
       ['burst: publish-to-visible lag p50 / p99', `${ms(percentile(burstLags, 50))} / ${ms(percentile(burstLags, 99))}`],
     );
   }
+  /** CPU ms per video of each process, e.g. "server 20.1 · worker 9.8". */
+  const perVideo = (cpu: Record<string, number>, videos: number) =>
+    Object.entries(cpu)
+      .map(([name, s]) => `${name} ${((s * 1000) / videos).toFixed(1)}`)
+      .join(' · ');
+  if (runs('burst')) rows.push(['burst: CPU ms per video (dev server, worker, bridge, api; includes the API polling)', perVideo(burstCpuS, burstVideos)]);
+  if (floor) rows.push(['floor: CPU ms per video (dev server; this process: the floor worker + signalling client)', perVideo(floor.burstCpuS, VIDEOS)]);
   if (runs('steady')) rows.push([`steady ${rate} videos/s for ${STEADY_S} s: lag p50 / p99`, `${ms(percentile(steadyLags, 50))} / ${ms(percentile(steadyLags, 99))}`]);
   for (const [name, measured] of [
     ['GET in-flight (workflow query)', live],
@@ -244,7 +253,8 @@ async function main() {
     phases: PHASES.filter(runs),
     videos: burstVideos,
     connections: CONNECTIONS,
-    ...(runs('burst') && { burstVideosPerS: throughput, burstLagP99Ms: percentile(burstLags, 99) }),
+    ...(runs('burst') && { burstVideosPerS: throughput, burstLagP99Ms: percentile(burstLags, 99), burstCpuS }),
+    ...(floor && { floorCpuS: floor.burstCpuS }),
     ...(floor && { floorVideosPerS: floor.videosPerS, floorQueriesPerS: floor.queriesPerS, floorQueryP99Ms: floor.queryP99Ms }),
     ...(floor && runs('burst') && { burstVsFloor: throughput / floor.videosPerS }),
     ...(runs('steady') && { steadyLagP99Ms: percentile(steadyLags, 99) }),

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,10 +50,19 @@ function freePort(): Promise<number> {
   });
 }
 
+/**
+ * BENCH_PROFILE=worker,bridge,api: those processes write a V8 CPU profile (open it in Chrome
+ * DevTools or speedscope) into BENCH_PROFILE_DIR (default: the temp dir) when they stop.
+ */
+const profiled = new Set((process.env.BENCH_PROFILE ?? '').split(',').map((c) => c.trim()).filter(Boolean));
+const profileDir = process.env.BENCH_PROFILE_DIR ?? join(tmpdir(), `vidproc-bench-${run}-profiles`);
+
 /** Starts `vidproc <command>` as a process of its own, its output appended to the bench log. */
 function spawnVidproc(command: string, env: Record<string, string>): ChildProcess {
   const log = createWriteStream(logPath, { flags: 'a' });
-  const child = spawn(process.execPath, [mainPath, command], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const profile = profiled.has(command) ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${command}.cpuprofile`] : [];
+  if (profile.length) logger.warn({ command, profileDir }, 'writing a CPU profile');
+  const child = spawn(process.execPath, [...profile, mainPath, command], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
   child.once('exit', (code, signal) => {
@@ -92,7 +101,14 @@ export async function stopAll(): Promise<void> {
  * The Temporal dev server (unless TEMPORAL_ADDRESS is set), the migrated bench database, and
  * `vidproc <command>` for each command; resolves once the API (if started) answers /readyz.
  */
-export async function startStack(commands: string[]): Promise<{ address: string; api: { url: string; pid?: number } }> {
+export interface Stack {
+  address: string;
+  api: { url: string; pid?: number };
+  /** Process ids: each vidproc command's, and the dev server's (`server`, when this bench started it). */
+  pids: Record<string, number | undefined>;
+}
+
+export async function startStack(commands: string[]): Promise<Stack> {
   // Before the dev server (which would install a default one): the SDK's logs in this process
   // (the floor's worker: bundling, pollers) only when something is wrong.
   if (!Runtime._instance) Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -111,7 +127,33 @@ export async function startStack(commands: string[]): Promise<{ address: string;
   });
   const api = { url: `http://127.0.0.1:${port}`, pid: children[commands.indexOf('api')]?.pid };
   if (commands.includes('api')) await until('api', async () => (await fetch(`${api.url}/readyz`)).ok);
-  return { address, api };
+  const pids: Stack['pids'] = Object.fromEntries(commands.map((command, i) => [command, children[i]?.pid]));
+  if (!config.TEMPORAL_ADDRESS) pids.server = await pidListeningOn(address);
+  return { address, api, pids };
+}
+
+/** The dev server's process: the `temporal server start-dev` whose arguments name this port. */
+async function pidListeningOn(address: string): Promise<number | undefined> {
+  const port = address.split(':').pop();
+  for (const entry of await readdir('/proc').catch(() => [])) {
+    if (!/^\d+$/.test(entry)) continue;
+    const args = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    if (args.includes('start-dev') && args[args.indexOf('--port') + 1] === port) return Number(entry);
+  }
+  return undefined;
+}
+
+/**
+ * CPU time of processes over a phase: less disturbed than wall time by whatever else the machine
+ * runs, so "CPU ms per video" of each process says where a phase's work goes.
+ */
+export async function cpuMeter(pids: Record<string, number | undefined>) {
+  const read = async () => Object.fromEntries(await Promise.all(Object.entries(pids).map(async ([name, pid]) => [name, await cpuSeconds(pid)] as const)));
+  const before = await read();
+  return async (): Promise<Record<string, number>> => {
+    const after = await read();
+    return Object.fromEntries(Object.keys(pids).map((name) => [name, after[name]! - before[name]!]));
+  };
 }
 
 /** Rows of [measure, result] as a Markdown table. */
