@@ -15,7 +15,9 @@ import type { OperatorRequest } from '../domain/operator-actions.js';
 import type { VideoView } from '../domain/video.js';
 import {
   eventSignal,
+  eventsSignal,
   getStatusQuery,
+  MAX_EVENTS_PER_SIGNAL,
   OPERATOR_ACTION_REFUSED,
   operatorUpdates,
   registerUpdate,
@@ -83,18 +85,29 @@ export function createVideoGateway(client: Client, { taskQueue, workflowDefaults
     }
   };
 
+  /**
+   * Delivers one video's events, in order, in one signal (starting its workflow if there is
+   * none): all accepted or none. A lone event goes as the `event` signal every worker knows.
+   */
+  const sendEvents = async (events: VideoEvent[], timeoutMs = 10_000): Promise<void> => {
+    const videoId = events[0]?.subject;
+    if (videoId === undefined) return;
+    if (events.length > MAX_EVENTS_PER_SIGNAL) throw new RangeError(`at most ${MAX_EVENTS_PER_SIGNAL} events per signal, not ${events.length}`);
+    if (events.some((event) => event.subject !== videoId)) throw new RangeError('events for several videos cannot share a signal');
+    const options = startOptions(videoId);
+    // Bounded, so a caller (the bridge) can back off and requeue instead of hanging.
+    await client.connection.withDeadline(Date.now() + timeoutMs, () =>
+      events.length === 1
+        ? client.workflow.signalWithStart<typeof videoWorkflow, [VideoEventInput]>(VIDEO_WORKFLOW_TYPE, { ...options, signal: eventSignal, signalArgs: [events[0]!] })
+        : client.workflow.signalWithStart<typeof videoWorkflow, [VideoEventInput[]]>(VIDEO_WORKFLOW_TYPE, { ...options, signal: eventsSignal, signalArgs: [events] }),
+    );
+  };
+
   return {
     /** Delivers a processing event, starting the video's workflow if there is none. */
-    async sendEvent(event: VideoEvent, timeoutMs = 10_000): Promise<void> {
-      // Bounded, so a caller (the bridge) can back off and requeue instead of hanging.
-      await client.connection.withDeadline(Date.now() + timeoutMs, () =>
-        client.workflow.signalWithStart<typeof videoWorkflow, [VideoEventInput]>(VIDEO_WORKFLOW_TYPE, {
-          ...startOptions(event.subject),
-          signal: eventSignal,
-          signalArgs: [event],
-        }),
-      );
-    },
+    sendEvent: (event: VideoEvent, timeoutMs?: number) => sendEvents([event], timeoutMs),
+
+    sendEvents,
 
     /** Registers an upload for `userId`, starting the workflow if needed. */
     async register(videoId: string, userId: string, fileName?: string, timeoutMs = 10_000): Promise<RegisterResult> {

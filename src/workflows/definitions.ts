@@ -22,6 +22,14 @@ export const videoIdOf = (workflowId: string): string | null =>
 
 /** A processing-service event (a CloudEvent, validated again by the workflow). */
 export const eventSignal = defineSignal<[VideoEventInput]>('event');
+/**
+ * Several events for one video in one signal, in the order they were published: what the bridge
+ * sends when a video's events queue up behind each other (one workflow task instead of several).
+ * Workers must know it before bridges send it: upgrade the workers first.
+ */
+export const eventsSignal = defineSignal<[VideoEventInput[]]>('events');
+/** The most events one `events` signal carries (each at most a few KiB: well under Temporal's 2 MB payload limit). */
+export const MAX_EVENTS_PER_SIGNAL = 50;
 
 /** The video's view (API contract). */
 export const getStatusQuery = defineQuery<VideoView>('getStatus');

@@ -9,7 +9,7 @@
 import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
 import { OPERATOR_ACTION_TYPES, type OperatorActionType } from '../domain/operator-actions.js';
 import type { VideoView } from '../domain/video.js';
-import { eventSignal, getStatusQuery, operatorUpdates, registerUpdate, type RegisterInput, type VideoWorkflowInput } from './definitions.js';
+import { eventSignal, eventsSignal, getStatusQuery, operatorUpdates, registerUpdate, type RegisterInput, type VideoWorkflowInput } from './definitions.js';
 import { runStageTimer } from './stage-timer.js';
 import { VideoTracker } from './video-tracker.js';
 
@@ -26,6 +26,10 @@ export async function videoWorkflow(input: VideoWorkflowInput): Promise<VideoVie
   const ready = () => tracker.ready;
 
   setHandler(eventSignal, (event) => tracker.receive(event));
+  setHandler(eventsSignal, (events) => {
+    // Whatever arrives is validated event by event (drainInbox); a lone event is taken as one.
+    for (const event of Array.isArray(events) ? events : [events]) tracker.receive(event);
+  });
   setHandler(getStatusQuery, () => tracker.view());
   setHandler(
     registerUpdate,
@@ -50,6 +54,7 @@ export async function videoWorkflow(input: VideoWorkflowInput): Promise<VideoVie
   void tracker.projection.run();
   void tracker.outbox.run();
   void tracker.webhooks.run();
+  void tracker.visibility.run();
   void runStageTimer(tracker);
 
   const overgrown = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= maxHistory;

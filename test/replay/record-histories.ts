@@ -20,7 +20,8 @@ import { ev } from '../support/events.js';
 import { eventually, startHarness, testConfig, type TemporalHarness } from '../support/env.js';
 import { startSignedWebhookReceiver } from '../support/webhook-receiver.js';
 
-const outDir = fileURLToPath(new URL('./histories/', import.meta.url));
+// HISTORIES_OUT: somewhere else, to look at a run's history without adding it to the replay set.
+const outDir = process.env.HISTORIES_OUT ? `${process.env.HISTORIES_OUT.replace(/\/$/, '')}/` : fileURLToPath(new URL('./histories/', import.meta.url));
 const stamp = new Date().toISOString().slice(0, 10);
 
 /** The runs to record: the video's workflow's (run ids), or another workflow's. */
@@ -45,6 +46,13 @@ const scenarios: Record<string, { stuck?: boolean; defaults?: { lingerMs?: numbe
       await videos.sendEvent(ev.progress(id, 40));
       await videos.sendEvent(ev.progress(id, 80));
       await videos.sendEvent(ev.completed(id, 'https://cdn.example.com/cat.zip', 240));
+      return closedRuns(client, id);
+    },
+  },
+  'events-batch': {
+    // What the bridge sends in a burst: a video's queued events in one signal.
+    run: async (videos, client, id) => {
+      await videos.sendEvents([ev.uploaded(id, 'hana', 'burst.mp4'), ev.started(id), ev.progress(id, 50), ev.completed(id, 'https://cdn.example.com/burst.zip', 120)]);
       return closedRuns(client, id);
     },
   },
