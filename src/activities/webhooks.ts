@@ -73,18 +73,19 @@ export function createWebhookActivities({ store, deliveries, sender, openLink, p
     throw err;
   };
 
-  return {
-    /**
-     * One delivery per subscribed endpoint and event type of the notice, recorded (idempotent),
-     * and its workflow started. Retried as a whole: what was recorded stays, what started is not
-     * started again.
-     */
-    async dispatchWebhooks(notice: WebhookNotice): Promise<{ deliveries: number }> {
-      const { video, types, occurredAt } = notice;
-      if (video.userId === null) return { deliveries: 0 };
-      const endpoints = await store.subscribers(video.userId, types);
-      const recorded: WebhookDelivery[] = endpoints.flatMap((endpoint) =>
-        types
+  /**
+   * One delivery per subscribed endpoint and event type of each notice (one video's, in order),
+   * recorded (idempotent), and its workflow started. One look-up of the endpoints per owner.
+   * Retried as a whole: what was recorded stays, what started is not started again.
+   */
+  async function dispatchWebhookNotices(notices: WebhookNotice[]): Promise<{ deliveries: number }> {
+    const owned = notices.filter((notice) => notice.video.userId !== null);
+    const types = [...new Set(owned.flatMap((notice) => notice.types))];
+    const endpointsOf = new Map<string, WebhookEndpoint[]>();
+    for (const userId of new Set(owned.map((notice) => notice.video.userId!))) endpointsOf.set(userId, await store.subscribers(userId, types));
+    const recorded: WebhookDelivery[] = owned.flatMap(({ video, types: raised, occurredAt }) =>
+      endpointsOf.get(video.userId!)!.flatMap((endpoint) =>
+        raised
           .filter((type) => subscribes(endpoint, type))
           .map((type) => ({
             id: deliveryIdFor(endpoint.id, video.videoId, video.version, type),
@@ -93,7 +94,7 @@ export function createWebhookActivities({ store, deliveries, sender, openLink, p
             videoId: video.videoId,
             version: video.version,
             payload: video,
-            status: 'pending',
+            status: 'pending' as const,
             attempts: 0,
             lastStatusCode: null,
             lastError: null,
@@ -102,11 +103,19 @@ export function createWebhookActivities({ store, deliveries, sender, openLink, p
             createdAt: occurredAt,
             deliveredAt: null,
           })),
-      );
-      const unattempted = await store.record(recorded).catch(refusedOr);
-      for (const id of unattempted) await deliveries.start(id);
-      return { deliveries: recorded.length };
-    },
+      ),
+    );
+    if (recorded.length === 0) return { deliveries: 0 };
+    const unattempted = await store.record(recorded).catch(refusedOr);
+    for (const id of unattempted) await deliveries.start(id);
+    return { deliveries: recorded.length };
+  }
+
+  return {
+    dispatchWebhookNotices,
+
+    /** One notice: what workflows that started before notices went together call. */
+    dispatchWebhooks: (notice: WebhookNotice) => dispatchWebhookNotices([notice]),
 
     /** The retry schedule, for a delivery workflow (so it is in that workflow's history). */
     // eslint-disable-next-line @typescript-eslint/require-await

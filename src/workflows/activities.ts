@@ -13,7 +13,7 @@ export const { loadVideo, stallPolicy, deliveryPolicy } = proxyLocalActivities<V
 // unless the activity says the data itself is refused (a non-retryable failure).
 // Webhook notices likewise: a short Postgres write and the starts of the delivery workflows,
 // retried until they go through (the deliveries are recorded idempotently).
-export const { recordVideo, dispatchWebhooks } = proxyLocalActivities<VideoActivities>({
+export const { recordVideo, dispatchWebhooks, dispatchWebhookNotices } = proxyLocalActivities<VideoActivities>({
   startToCloseTimeout: '15s',
   localRetryThreshold: '10s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },

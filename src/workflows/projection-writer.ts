@@ -8,13 +8,14 @@
 import { condition, log, patched } from '@temporalio/workflow';
 import type { HistoryRecord, VideoState } from '../domain/video.js';
 import { recordVideo } from './activities.js';
+import { PROGRESS_EVERY_SECOND } from './patches.js';
 
 /** Progress-only changes are written to Postgres (and so reach the live streams) at most this often per video. */
 export const PROGRESS_PERSIST_INTERVAL_MS = 1_000;
 /** The interval before the live streams: workflows that started then replay with it. */
 const PROGRESS_PERSIST_INTERVAL_BEFORE_STREAMS_MS = 5_000;
 const progressInterval = () =>
-  patched('progress-every-second') ? PROGRESS_PERSIST_INTERVAL_MS : PROGRESS_PERSIST_INTERVAL_BEFORE_STREAMS_MS;
+  patched(PROGRESS_EVERY_SECOND) ? PROGRESS_PERSIST_INTERVAL_MS : PROGRESS_PERSIST_INTERVAL_BEFORE_STREAMS_MS;
 
 export class ProjectionWriter {
   private readonly videoId: string;

@@ -25,6 +25,7 @@ import { webhookEventTypes } from '../domain/webhook-events.js';
 import { loadVideo, stallPolicy } from './activities.js';
 import { OPERATOR_ACTION_REFUSED, VIDEO_OWNED_BY_ANOTHER_USER, type CarriedState, type RegisterInput, type RegisterResult } from './definitions.js';
 import { Outbox } from './outbox.js';
+import { USER_WEBHOOKS } from './patches.js';
 import { ProjectionWriter } from './projection-writer.js';
 import type { StageClock } from './stage-timer.js';
 import { Visibility } from './visibility.js';
@@ -40,7 +41,7 @@ export class VideoTracker implements StageClock {
   private policy: StallPolicy | undefined;
   /** Signals received, not yet applied (they wait while the stored state loads). */
   private readonly inbox: VideoEventInput[] = [];
-  private readonly visibility = new Visibility();
+  readonly visibility = new Visibility();
   readonly projection: ProjectionWriter;
   readonly outbox: Outbox;
   readonly webhooks: WebhookNotices;
@@ -89,9 +90,9 @@ export class VideoTracker implements StageClock {
   get hasMail(): boolean {
     return this.inbox.length > 0;
   }
-  /** Everything is in Postgres and every alert, command and webhook notice went out. */
+  /** Everything is in Postgres, every alert, command and webhook notice went out, and operators see where it ended. */
   get settled(): boolean {
-    return this.projection.idle && this.outbox.idle && this.webhooks.idle;
+    return this.projection.idle && this.outbox.idle && this.webhooks.idle && this.visibility.idle;
   }
 
   view(): VideoView {
@@ -211,6 +212,6 @@ export class VideoTracker implements StageClock {
   /** The event types this change raises, for the owner's webhooks (new behaviour: workflows that started before it replay without). */
   private notify(before: VideoState, after: VideoState): void {
     const types = webhookEventTypes(toView(before), toView(after));
-    if (types.length > 0 && patched('user-webhooks')) this.webhooks.add({ types, video: toView(after), occurredAt: nowIso() });
+    if (types.length > 0 && patched(USER_WEBHOOKS)) this.webhooks.add({ types, video: toView(after), occurredAt: nowIso() });
   }
 }

@@ -1,15 +1,18 @@
 /**
  * Hands the owner's webhook notices (the event types each committed change raised, with the
  * video after it) to the dispatch activity, which records one delivery per subscribed endpoint
- * and starts its workflow. Changes of status, stall and owner go out at once and in order.
+ * and starts its workflow. Changes of status, stall and owner go out at once and in order: since
+ * ONCE_PER_TASK, all those waiting in one call (a burst that takes a video from
+ * uploaded to completed in one task costs one activity, not three).
  * Progress is sampled: at most one `video.progress` notice per PROGRESS_NOTICE_INTERVAL_MS, the
  * latest (a newer one replaces one still waiting), and one still waiting when another notice
  * comes is dropped: that notice carries the newer progress. Notices not yet dispatched when the
  * run continues as new are carried and dispatched again (the activity is idempotent).
  */
-import { condition, log } from '@temporalio/workflow';
+import { condition, log, patched } from '@temporalio/workflow';
 import { isProgressOnly, type WebhookNotice } from '../domain/webhook-events.js';
-import { dispatchWebhooks } from './activities.js';
+import { dispatchWebhookNotices, dispatchWebhooks } from './activities.js';
+import { ONCE_PER_TASK } from './patches.js';
 
 /** At most one `video.progress` webhook per video this often. */
 export const PROGRESS_NOTICE_INTERVAL_MS = 5_000;
@@ -19,7 +22,7 @@ export class WebhookNotices {
   private readonly queue: WebhookNotice[] = [];
   /** The latest progress sample, waiting for its turn. */
   private progress: WebhookNotice | undefined;
-  private sending: WebhookNotice | undefined;
+  private sending: WebhookNotice[] = [];
   private lastProgressAt = Number.NEGATIVE_INFINITY;
 
   constructor(videoId: string, carried: WebhookNotice[] = []) {
@@ -38,12 +41,12 @@ export class WebhookNotices {
 
   /** Everything was dispatched. */
   get idle(): boolean {
-    return this.queue.length === 0 && !this.progress && !this.sending;
+    return this.queue.length === 0 && !this.progress && this.sending.length === 0;
   }
 
   /** What has not been dispatched yet, in order (to carry over a continue-as-new). */
   pending(): WebhookNotice[] {
-    return [this.sending, ...this.queue, this.progress].filter((n): n is WebhookNotice => n !== undefined);
+    return [...this.sending, ...this.queue, this.progress].filter((n): n is WebhookNotice => n !== undefined);
   }
 
   async run(): Promise<never> {
@@ -56,15 +59,17 @@ export class WebhookNotices {
           continue;
         }
       }
-      const notice = this.queue.shift() ?? this.takeProgress();
-      this.sending = notice;
+      const together = patched(ONCE_PER_TASK);
+      const notices = this.queue.length === 0 ? [this.takeProgress()] : together ? this.queue.splice(0) : [this.queue.shift()!];
+      this.sending = notices;
       try {
-        await dispatchWebhooks(notice);
+        await (together ? dispatchWebhookNotices(notices) : dispatchWebhooks(notices[0]!));
       } catch (err) {
         // Only a non-retryable failure gets here (Postgres refused the data).
-        log.error('webhook notice refused', { videoId: this.videoId, types: notice.types, version: notice.video.version, error: String(err) });
+        const refused = notices.map(({ types, video }) => ({ types, version: video.version }));
+        log.error('webhook notices refused', { videoId: this.videoId, refused, error: String(err) });
       }
-      this.sending = undefined;
+      this.sending = [];
     }
   }
 
