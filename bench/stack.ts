@@ -51,8 +51,9 @@ function freePort(): Promise<number> {
 }
 
 /**
- * BENCH_PROFILE=worker,bridge,api: those processes write a V8 CPU profile (open it in Chrome
- * DevTools or speedscope) into BENCH_PROFILE_DIR (default: the temp dir) when they stop.
+ * BENCH_PROFILE=worker,bridge,api: those processes write V8 CPU profiles (one per thread; open them
+ * in Chrome DevTools or speedscope, or summarize with bench/profile-top.ts) into
+ * BENCH_PROFILE_DIR/<command>/ (default: a directory in the temp dir) when they stop.
  */
 const profiled = new Set((process.env.BENCH_PROFILE ?? '').split(',').map((c) => c.trim()).filter(Boolean));
 const profileDir = process.env.BENCH_PROFILE_DIR ?? join(tmpdir(), `vidproc-bench-${run}-profiles`);
@@ -60,7 +61,8 @@ const profileDir = process.env.BENCH_PROFILE_DIR ?? join(tmpdir(), `vidproc-benc
 /** Starts `vidproc <command>` as a process of its own, its output appended to the bench log. */
 function spawnVidproc(command: string, env: Record<string, string>): ChildProcess {
   const log = createWriteStream(logPath, { flags: 'a' });
-  const profile = profiled.has(command) ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${command}.cpuprofile`] : [];
+  // A directory per command: each thread (the worker's workflow threads too) writes its own file.
+  const profile = profiled.has(command) ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, command)}`] : [];
   if (profile.length) logger.warn({ command, profileDir }, 'writing a CPU profile');
   const child = spawn(process.execPath, [...profile, mainPath, command], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.pipe(log);
