@@ -15,7 +15,7 @@ import { OPERATOR_ROLE, signDevToken } from '../../src/api/lib/auth.js';
 import { topologyNames } from '../../src/amqp/topology.js';
 import { EVENT_TYPES, type VideoEvent } from '../../src/domain/events.js';
 import { connectClient } from '../../src/temporal/connection.js';
-import { workflowIdFor } from '../../src/workflows/definitions.js';
+import { getStatusQuery, workflowIdFor } from '../../src/workflows/definitions.js';
 import { vidprocArgs } from '../support/cli.js';
 import { createEventPublisher, type EventPublisher } from '../support/event-publisher.js';
 import { ev, uniqueId } from '../support/events.js';
@@ -103,7 +103,7 @@ interface Plan {
 
 /**
  * uploaded → started → progress 30 → 60 → completed, published in that order for a third of the
- * videos, shuffled for a third (progress before uploaded, completed before started), reversed for
+ * videos, shuffled for a third (60 % before uploaded and before 30 %, started last), reversed for
  * the rest; every fourth video also gets its uploaded event again at once, and its started and
  * completed again at the end (the same ids: what a redelivery looks like).
  */
@@ -119,7 +119,7 @@ function plan(i: number): Plan {
   const p60 = ev.progress(videoId, 60);
   const completed = ev.completed(videoId, imagesUrl, frameCount);
   const inOrder = [uploaded, started, p30, p60, completed];
-  const messages = i % 3 === 0 ? inOrder : i % 3 === 1 ? [p60, uploaded, completed, started, p30] : inOrder.slice().reverse();
+  const messages = i % 3 === 0 ? inOrder : i % 3 === 1 ? [p60, uploaded, p30, completed, started] : inOrder.slice().reverse();
   if (i % 4 === 0) {
     messages.splice(messages.indexOf(uploaded) + 1, 0, uploaded);
     messages.push(started, completed);
@@ -206,19 +206,30 @@ interface HistoryRow {
 
 const LIKE = `${prefix}-%`;
 
-/** Every video of this test is completed in Postgres, and its row is as new as its whole history. */
+/**
+ * The end: every video is completed in Postgres with a history line for each message published
+ * for it, its row as new as its history, and its workflow (asked directly) at that same version,
+ * so nothing is still on its way to Postgres.
+ */
 async function settled(): Promise<boolean> {
-  const { rows } = await db.query<{ videos: string; completed: string; records: string; in_step: string }>(
-    `select count(*) as videos,
-            count(*) filter (where v.status = 'completed') as completed,
-            coalesce(sum(h.n), 0) as records,
-            count(*) filter (where v.version = h.n) as in_step
-       from videos v left join (select video_id, count(*) as n from video_events where video_id like $1 group by video_id) h using (video_id)
-      where v.video_id like $1`,
+  const { rows } = await db.query<{ video_id: string; status: string; version: number; lines: string }>(
+    `select v.video_id, v.status, v.version, (select count(*) from video_events h where h.video_id = v.video_id) as lines
+       from videos v where v.video_id like $1`,
     [LIKE],
   );
-  const r = rows[0]!;
-  return Number(r.videos) === VIDEOS && Number(r.completed) === VIDEOS && Number(r.records) >= published.length && Number(r.in_step) === VIDEOS;
+  const stored = new Map(rows.map((r) => [r.video_id, r]));
+  const inPostgres = plans.every((p) => {
+    const r = stored.get(p.videoId);
+    return r !== undefined && r.status === 'completed' && Number(r.lines) >= p.messages.length && r.version === Number(r.lines);
+  });
+  if (!inPostgres) return false;
+  for (let k = 0; k < plans.length; k += 20) {
+    const versions = await Promise.all(
+      plans.slice(k, k + 20).map(async (p) => (await temporal.client.workflow.getHandle(workflowIdFor(p.videoId)).query(getStatusQuery)).version),
+    );
+    if (versions.some((version, j) => version !== stored.get(plans[k + j]!.videoId)!.version)) return false;
+  }
+  return true;
 }
 
 /** A bridge's "event signalled to its workflow" lines: the event ids it signalled to Temporal and then acked. */
@@ -258,14 +269,10 @@ describe('two workers and two bridges on one queue and one task queue', () => {
     const videoRow = new Map(videos.map((v) => [v.video_id, v]));
 
     // Nothing lost: every video, every published event id in its video's history.
-    expect(videos.length).toBe(VIDEOS);
     const recorded = new Set(history.map((r) => `${r.video_id}/${r.event_id}`));
     const lost = published.filter((e) => !recorded.has(`${e.subject}/${e.id}`));
     expect(lost.map((e) => `${e.subject}/${e.type}`)).toEqual([]);
-    // Every delivery is one history line: at least one per message published; any more (a signal
-    // Temporal took after the bridge stopped waiting, then requeued) only as an ignored duplicate.
-    expect(history.length).toBeGreaterThanOrEqual(published.length);
-
+    expect(videos.length).toBe(VIDEOS);
     // No event applied twice: one applied line at most per event id; its other lines are ignored duplicates.
     const { rows: appliedTwice } = await db.query(
       'select video_id, event_id, count(*) from video_events where video_id like $1 and applied group by video_id, event_id having count(*) > 1',
@@ -331,7 +338,7 @@ describe('two workers and two bridges on one queue and one task queue', () => {
           const got = Object.fromEntries(Object.keys(expected).map((key) => [key, video[key]]));
           if (JSON.stringify(got) !== JSON.stringify(expected)) apiWrong.push(`${p.videoId}: ${JSON.stringify(got)}`);
           const lines = page.events.map((e) => `${e.seq}:${e.eventId}:${e.applied}`).join(' ');
-          if (lines !== rows.map((r) => `${r.seq}:${r.event_id}:${r.applied}`).join(' ')) apiWrong.push(`${p.videoId}: history over HTTP differs`);
+          if (lines !== rows.map((r) => `${r.seq}:${r.event_id}:${r.applied}`).join(' ')) apiWrong.push(`${p.videoId}: history over HTTP differs: ${lines}`);
         }),
       );
     }
@@ -349,18 +356,17 @@ describe('two workers and two bridges on one queue and one task queue', () => {
     const bridgeOf = new Map(perBridge.flatMap((ids, n) => ids.map((id) => [id, n] as const)));
     const splitVideos = plans.filter((p) => new Set(p.messages.map((e) => bridgeOf.get(e.id))).size === 2).length;
     expect(splitVideos).toBeGreaterThan(0);
-    const channel = await amqp.createChannel();
-    expect((await channel.checkQueue(names.queue)).messageCount).toBe(0);
-    expect((await channel.checkQueue(names.deadLetterQueue)).messageCount).toBe(0);
-    await channel.close();
 
     // --- Both workers worked: their identities (pid@host) completed workflow tasks of these videos ---
     const workerOf = new Map(workers.map((w) => [`${w.proc!.child.pid}@`, w.n]));
     const videosPerWorker = [0, 0];
+    /** Videos whose workflow had a workflow task time out or fail (and so retried). */
+    const retriedTask = new Set<string>();
     for (const p of plans) {
       const { events } = await temporal.client.workflow.getHandle(workflowIdFor(p.videoId)).fetchHistory();
       const by = new Set<number>();
       for (const e of events ?? []) {
+        if (e.workflowTaskTimedOutEventAttributes || e.workflowTaskFailedEventAttributes) retriedTask.add(p.videoId);
         const identity = e.workflowTaskCompletedEventAttributes?.identity;
         if (!identity) continue;
         const n = [...workerOf].find(([pid]) => identity.startsWith(pid))?.[1];
@@ -371,12 +377,34 @@ describe('two workers and two bridges on one queue and one task queue', () => {
     }
     expect(videosPerWorker.map((n) => n > 0)).toEqual([true, true]);
 
+    // --- One history line per delivery -------------------------------------------------------------
+    // Each message a bridge signalled is one line, so a video has as many lines as messages were
+    // published for it. More only where something retried, and then only as ignored duplicates
+    // (checked above): a signal Temporal took after the bridge gave up waiting (then requeued and
+    // signalled again), or a workflow task that timed out after its local activities had written
+    // the projection (its retry loads that projection and applies the same signals again: a bug,
+    // see the report of issue 9 part 5).
+    const requeued = new Set(
+      bridges.flatMap((b) => b.proc!.logLines().filter((l) => l.msg === 'Temporal did not accept the event; requeueing it after a backoff').map((l) => l.videoId as string)),
+    );
+    const extraLines = plans
+      .map((p) => ({ videoId: p.videoId, extra: (rowsOf.get(p.videoId)?.length ?? 0) - p.messages.length }))
+      .filter(({ extra }) => extra !== 0);
+    expect(extraLines.filter(({ videoId, extra }) => extra < 0 || !(retriedTask.has(videoId) || requeued.has(videoId)))).toEqual([]);
+
     process.stdout.write(
       `scale-out: ${VIDEOS} videos, ${published.length} messages, ${history.length} history lines; ` +
-        `bridges signalled ${perBridge.map((ids) => ids.length).join(' + ')} (${splitVideos} videos through both); workers ran workflow tasks of ${videosPerWorker.join(' / ')} videos\n`,
+        `bridges signalled ${perBridge.map((ids) => ids.length).join(' + ')} (${splitVideos} videos through both, ${requeued.size} requeued); ` +
+        `workers ran workflow tasks of ${videosPerWorker.join(' / ')} videos; ${retriedTask.size} videos had a workflow task retried, ` +
+        `${extraLines.length} of them with duplicate lines\n`,
     );
 
-    // And all four stop cleanly.
+    // All four stop cleanly, and the bridges leave nothing behind: a message a bridge took and
+    // never acked goes back to the queue when it stops, and would show here; none was dead-lettered.
     for (const proc of [...bridges, ...workers].map((x) => x.proc!)) expect(await stop(proc)).toBe(0);
+    const channel = await amqp.createChannel();
+    expect((await channel.checkQueue(names.queue)).messageCount).toBe(0);
+    expect((await channel.checkQueue(names.deadLetterQueue)).messageCount).toBe(0);
+    await channel.close();
   }, SETTLE_TIMEOUT_MS + 120_000);
 });
