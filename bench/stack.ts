@@ -90,9 +90,12 @@ export async function stopAll(): Promise<void> {
 
 /**
  * The Temporal dev server (unless TEMPORAL_ADDRESS is set), the migrated bench database, and
- * `vidproc <command>` for each command; resolves once the API (if started) answers /readyz.
+ * `vidproc <command>` for each command (a command named twice runs twice: two workers, two
+ * bridges); resolves once the API (if started) answers /readyz.
  */
-export async function startStack(commands: string[]): Promise<{ address: string; api: { url: string; pid?: number } }> {
+export async function startStack(
+  commands: string[],
+): Promise<{ address: string; api: { url: string; pid?: number }; processes: Array<{ command: string; pid: number | undefined }> }> {
   // Before the dev server (which would install a default one): the SDK's logs in this process
   // (the floor's worker: bundling, pollers) only when something is wrong.
   if (!Runtime._instance) Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -111,7 +114,7 @@ export async function startStack(commands: string[]): Promise<{ address: string;
   });
   const api = { url: `http://127.0.0.1:${port}`, pid: children[commands.indexOf('api')]?.pid };
   if (commands.includes('api')) await until('api', async () => (await fetch(`${api.url}/readyz`)).ok);
-  return { address, api };
+  return { address, api, processes: commands.map((command, i) => ({ command, pid: children[i]!.pid })) };
 }
 
 /** Rows of [measure, result] as a Markdown table. */
