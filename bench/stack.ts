@@ -101,13 +101,16 @@ export async function stopAll(): Promise<void> {
 
 /**
  * The Temporal dev server (unless TEMPORAL_ADDRESS is set), the migrated bench database, and
- * `vidproc <command>` for each command; resolves once the API (if started) answers /readyz.
+ * `vidproc <command>` for each command (a command named twice runs twice: two workers, two
+ * bridges); resolves once the API (if started) answers /readyz.
  */
 export interface Stack {
   address: string;
   api: { url: string; pid?: number };
-  /** Process ids: each vidproc command's, and the dev server's (`server`, when this bench started it). */
+  /** Process ids: each vidproc command's (the last, if it runs twice), and the dev server's (`server`, when this bench started it). */
   pids: Record<string, number | undefined>;
+  /** Every vidproc process, in the order of `commands`. */
+  processes: Array<{ command: string; pid: number | undefined }>;
 }
 
 export async function startStack(commands: string[]): Promise<Stack> {
@@ -131,7 +134,7 @@ export async function startStack(commands: string[]): Promise<Stack> {
   if (commands.includes('api')) await until('api', async () => (await fetch(`${api.url}/readyz`)).ok);
   const pids: Stack['pids'] = Object.fromEntries(commands.map((command, i) => [command, children[i]?.pid]));
   if (!config.TEMPORAL_ADDRESS) pids.server = await pidListeningOn(address);
-  return { address, api, pids };
+  return { address, api, pids, processes: commands.map((command, i) => ({ command, pid: children[i]?.pid })) };
 }
 
 /** The dev server's process: the `temporal server start-dev` whose arguments name this port. */
