@@ -236,8 +236,8 @@ async function settled(): Promise<boolean> {
 const signalledBy = (proc: Proc) =>
   proc
     .logLines()
-    .filter((l) => l.msg === 'event signalled to its workflow')
-    .map((l) => l.eventId as string);
+    .filter((l) => l.msg === 'events signalled to their workflow')
+    .flatMap((l) => l.eventIds as string[]);
 
 describe('two workers and two bridges on one queue and one task queue', () => {
   it('apply every event once, each video only forward, nothing lost; both of each did work', async () => {
