@@ -208,6 +208,19 @@ describe('live views', () => {
     expect(views.stats()).toEqual({ queries: 2, joined: 4, reused: 0 });
   });
 
+  it('underWay: the query a read may join, only while it is under way', async () => {
+    const w = testWorkflow();
+    const views = createLiveViews(w.ask, { maxAgeMs: 0 });
+    expect(views.underWay('v1')).toBeUndefined();
+    const asked = views.ask('v1', 1_000);
+    const joined = views.underWay('v1');
+    expect(joined).toBe(asked);
+    w.pending[0]!.answer(live('v1'));
+    await asked;
+    expect(views.underWay('v1')).toBeUndefined();
+    expect(views.stats()).toEqual({ queries: 1, joined: 1, reused: 0 });
+  });
+
   it('with maxAgeMs 0, a read after an answer asks again', async () => {
     const w = testWorkflow();
     const views = createLiveViews(w.ask, { maxAgeMs: 0 });

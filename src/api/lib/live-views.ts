@@ -41,6 +41,8 @@ export interface LiveViews {
   now(): number;
   /** A live view the workflow gave at most maxAgeMs ago, if this process has one. */
   recent(videoId: string): LiveAnswer | undefined;
+  /** The answer of the query under way for the video, if there is one (joining it). */
+  underWay(videoId: string): Promise<LiveAnswer> | undefined;
   /** The workflow's answer: a recent live view, else the query under way for the video, else a new query. */
   ask(videoId: string, timeoutMs: number): Promise<LiveAnswer>;
   /** The video changed through this process: its next read asks the workflow again. */
@@ -105,19 +107,21 @@ export function createLiveViews(askWorkflow: AskWorkflow, { maxAgeMs, max = LIVE
     return answer;
   };
 
+  const underWay = (videoId: string): Promise<LiveAnswer> | undefined => {
+    const answer = asking.get(videoId)?.answer;
+    if (answer) stats.joined++;
+    return answer;
+  };
+
   return {
     maxAgeMs,
     now,
     recent,
+    underWay,
     ask(videoId, timeoutMs) {
       const reused = recent(videoId);
       if (reused) return Promise.resolve(reused);
-      const underWay = asking.get(videoId)?.answer;
-      if (underWay) {
-        stats.joined++;
-        return underWay;
-      }
-      return query(videoId, timeoutMs);
+      return underWay(videoId) ?? query(videoId, timeoutMs);
     },
     forget(videoId) {
       answers.delete(videoId);

@@ -58,6 +58,12 @@ export async function readVideo(deps: ReadDeps, videoId: string): Promise<ReadRe
   if (kept) return fromKept(kept, finalViews.now());
   const recent = liveViews.recent(videoId);
   if (recent && isLive(recent)) return fromWorkflow(recent, liveViews);
+  // A query for the video is under way (another read's): its answer costs nothing more, so wait
+  // for it before Postgres; a live view is the answer (the workflow is open: the video is in
+  // flight, or finished a moment ago). Anything else, and the projection decides, as below.
+  const joined = liveViews.underWay(videoId);
+  const early = joined && (await joined);
+  if (early && isLive(early)) return fromWorkflow(early, liveViews);
 
   let stored: VideoState | null;
   let keptNow: KeptView | undefined;
@@ -65,14 +71,14 @@ export async function readVideo(deps: ReadDeps, videoId: string): Promise<ReadRe
     ({ stored, kept: keptNow } = await finalViews.load(videoId, () => findVideo(deps.em, videoId)));
   } catch (err) {
     // Postgres is out: the workflow may still answer for a video in flight.
-    const live = await liveViews.ask(videoId, deps.queryTimeoutMs);
+    const live = early ?? (await liveViews.ask(videoId, deps.queryTimeoutMs));
     if (isLive(live)) return fromWorkflow(live, liveViews);
     throw err;
   }
   const fromDatabase = (): ReadResult => ({ view: keptNow?.view ?? toView(stored!), source: 'database', ageMs: 0, maxAgeMs: null, memo: keptNow ?? {} });
   if (stored && isTerminal(stored.status)) return fromDatabase();
 
-  const live = await liveViews.ask(videoId, deps.queryTimeoutMs);
+  const live = early ?? (await liveViews.ask(videoId, deps.queryTimeoutMs));
   if (isLive(live)) return fromWorkflow(live, liveViews);
   if (stored) return fromDatabase();
   // Nothing stored and Temporal silent: the video may exist but is not persisted yet.
