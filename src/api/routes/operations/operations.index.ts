@@ -20,7 +20,7 @@ export function createOperationsRouter(deps: VideosDeps) {
       if (refusal) throw new HttpProblem(403, refusal);
       const { videoId } = c.req.valid('param');
       c.req.valid('json');
-      if (!(await readVideo({ ...deps, em: deps.orm.em.fork() }, videoId))) throw videoNotFound(videoId);
+      if (!(await readVideo({ ...deps, em: deps.orm.em }, videoId))) throw videoNotFound(videoId);
       // The workflow reads the request as the operator wrote it (one parse, in the domain).
       const fields = await c.req.json<Record<string, unknown>>();
       try {

@@ -139,7 +139,7 @@ export function createStreamsRouter(deps: StreamsDeps) {
     const { videoId } = c.req.valid('param');
     const lastEventId = c.req.valid('header')['last-event-id'];
     const principal = c.get('principal');
-    const current = async () => (await readReadableVideo({ ...deps, em: orm.em.fork() }, principal, videoId)).view;
+    const current = async () => (await readReadableVideo({ ...deps, em: orm.em }, principal, videoId)).view;
 
     // Follow before the first read, so that no change between the two is lost: until the stream
     // runs, what arrives waits in `pending`.

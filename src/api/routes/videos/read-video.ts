@@ -17,6 +17,7 @@ import type { ResponseMemo } from '../../lib/video-response.js';
 export type StatusSource = 'workflow' | 'database';
 
 export interface ReadDeps {
+  /** Forked for each read of Postgres (a read needs no request context). */
   em: EntityManager;
   queryTimeoutMs: number;
   finalViews: FinalViews;
@@ -68,7 +69,7 @@ export async function readVideo(deps: ReadDeps, videoId: string): Promise<ReadRe
   let stored: VideoState | null;
   let keptNow: KeptView | undefined;
   try {
-    ({ stored, kept: keptNow } = await finalViews.load(videoId, () => findVideo(deps.em, videoId)));
+    ({ stored, kept: keptNow } = await finalViews.load(videoId, () => findVideo(deps.em.fork(), videoId)));
   } catch (err) {
     // Postgres is out: the workflow may still answer for a video in flight.
     const live = early ?? (await liveViews.ask(videoId, deps.queryTimeoutMs));
