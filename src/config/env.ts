@@ -40,6 +40,21 @@ const duration = (fallback: string) =>
       }
     });
 
+/** A duration, or `0` for none. */
+const durationOrZero = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      if (/^\s*0+\s*[a-z]*\s*$/i.test(v)) return 0;
+      try {
+        return parseDuration(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `${(err as Error).message} (or 0)` });
+        return z.NEVER;
+      }
+    });
+
 /** The longest a SigV4 presigned URL may be valid for (S3 refuses longer ones). */
 const PRESIGN_MAX_MS = 7 * 86_400_000;
 
@@ -67,6 +82,10 @@ export const envSchema = z.object({
   AUTH_AUDIENCE: optionalString,
   /** Signs the API's paging cursors; every API instance needs the same one (default: derived from AUTH_JWT_SECRET, else made per process). */
   API_CURSOR_SECRET: optionalString,
+  /** How many finished videos' final views each API process keeps in memory (0: none). */
+  FINAL_VIEW_CACHE_SIZE: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
+  /** How long a workflow's live view may be served again without a new query (0: never). */
+  LIVE_VIEW_MAX_AGE: durationOrZero('250ms').refine((ms) => ms <= 60_000, 'must be at most 60s'),
   /** A comment on every open SSE stream this often, so proxies keep idle streams open. */
   SSE_HEARTBEAT_INTERVAL: duration('15s'),
   STUCK_UPLOADED_AFTER: duration('15m'),

@@ -21,8 +21,11 @@ export type LinkOpener = (imagesUrl: string) => Promise<OpenedLink>;
 /** Links as stored (no object store configured): what the processing service wrote. */
 export const linksAsStored: LinkOpener = (url) => Promise.resolve({ url, expiresAt: null });
 
+/** The view with its images link opened (`link`: what `openLink` made of `view.imagesUrl`; null when there is none). */
+export function withLink(view: VideoView, link: OpenedLink | null): PublicVideo {
+  return link === null ? { ...view, imagesUrlExpiresAt: null } : { ...view, imagesUrl: link.url, imagesUrlExpiresAt: link.expiresAt };
+}
+
 export async function publicVideo(view: VideoView, openLink: LinkOpener): Promise<PublicVideo> {
-  if (view.imagesUrl === null) return { ...view, imagesUrlExpiresAt: null };
-  const link = await openLink(view.imagesUrl);
-  return { ...view, imagesUrl: link.url, imagesUrlExpiresAt: link.expiresAt };
+  return withLink(view, view.imagesUrl === null ? null : await openLink(view.imagesUrl));
 }

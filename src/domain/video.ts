@@ -65,6 +65,26 @@ export function isTerminal(status: VideoStatus): boolean {
   return status === 'completed' || status === 'failed';
 }
 
+/**
+ * A view whose content nothing can change any more: the video finished (forward-only: a terminal
+ * status is final, and so are its progress, images link, error and times; operators cannot act on
+ * it; a finished video has no deadline, so it never stalls) and it has its owner. An owner is set
+ * only while there is none, so a finished video without one still gets it from a late `uploaded`
+ * event, and then reads differently to its owner (until then a 404 to them): such a view is not
+ * final.
+ *
+ * What a late event still changes on a final view is its bookkeeping, LATE_EVENT_FIELDS: every
+ * event is a history line, even an ignored one, so it raises `version`, and a late `uploaded`
+ * event that fills in the file name (not in the view) moves `updatedAt`. Whoever keeps a final
+ * view must drop it when the video's row is written again (the API does: src/api/lib/final-views.ts).
+ */
+export function isFinalView(view: Pick<VideoView, 'status' | 'userId'>): boolean {
+  return isTerminal(view.status) && view.userId !== null;
+}
+
+/** The only fields of a final view (isFinalView) that can still change: a late event's bookkeeping. */
+export const LATE_EVENT_FIELDS = ['version', 'updatedAt'] as const satisfies ReadonlyArray<keyof VideoView>;
+
 const STATUS_RANK: Record<VideoStatus, number> = { uploaded: 0, processing: 1, completed: 2, failed: 2 };
 
 /** Forward-only: a status may only move to one of higher rank; terminal states are final. */

@@ -5,7 +5,9 @@ import { openBrokerReadiness } from '../amqp/readiness.js';
 import { createApi } from '../api/app.js';
 import { createAuthenticator } from '../api/lib/auth.js';
 import { createCursors } from '../api/lib/cursor.js';
+import { createFinalViews } from '../api/lib/final-views.js';
 import { createLiveVideos } from '../api/lib/live-videos.js';
+import { createLiveViews } from '../api/lib/live-views.js';
 import { postgresCheck, temporalCheck } from '../api/lib/readiness-checks.js';
 import type { Config } from '../config/env.js';
 import { connectDatabase } from '../db/index.js';
@@ -26,10 +28,14 @@ export async function startApi(config: Config, logger: Logger): Promise<Running 
   const changes = openVideoChangeFeed(config.DATABASE_URL, logger);
   const live = createLiveVideos(changes, (videoId) => findVideo(orm.em.fork(), videoId));
   const storage = openStorage(config.storage, logger.child({ component: 'storage' }));
+  const videos = createVideoGateway(client, { taskQueue: config.temporal.taskQueue });
+  const finalViews = createFinalViews(changes, { max: config.FINAL_VIEW_CACHE_SIZE });
   const app = createApi({
-    videos: createVideoGateway(client, { taskQueue: config.temporal.taskQueue }),
+    videos,
     orm,
     queryTimeoutMs: config.TEMPORAL_QUERY_TIMEOUT_MS,
+    finalViews,
+    liveViews: createLiveViews(videos.liveStatus, { maxAgeMs: config.LIVE_VIEW_MAX_AGE }),
     openLink: storage.openLink,
     uploadLink: storage.uploadLink,
     cursors: createCursors(config.API_CURSOR_SECRET ?? config.AUTH_JWT_SECRET),
@@ -61,6 +67,7 @@ export async function startApi(config: Config, logger: Logger): Promise<Running 
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       live.endAll();
       await closed;
+      finalViews.close();
       await changes.close();
       await broker.close();
       storage.close();

@@ -1,11 +1,15 @@
 /**
- * The API for a test, on the real stack: the harness's gateway and database, live streams over
- * a real change feed (Postgres LISTEN/NOTIFY), links as stored; any dependency overridable.
+ * The API for a test, on the real stack: the harness's gateway and database, live streams and the
+ * finished views kept in memory over a real change feed (Postgres LISTEN/NOTIFY), workflow
+ * answers shared and reused as configured by default, links as stored; any dependency overridable.
  */
 import { createApi, type Api, type ApiDeps } from '../../src/api/app.js';
 import { createAuthenticator } from '../../src/api/lib/auth.js';
 import { createCursors } from '../../src/api/lib/cursor.js';
+import { createFinalViews } from '../../src/api/lib/final-views.js';
 import { createLiveVideos } from '../../src/api/lib/live-videos.js';
+import { createLiveViews } from '../../src/api/lib/live-views.js';
+import { loadConfig } from '../../src/config/env.js';
 import { openVideoChangeFeed, type VideoChangeFeed } from '../../src/db/video-changes.js';
 import { findVideo } from '../../src/db/video-store.js';
 import { linksAsStored } from '../../src/domain/public-video.js';
@@ -17,6 +21,8 @@ import { testLogger, type TemporalHarness } from './env.js';
 export interface TestApi {
   app: Api;
   deps: ApiDeps;
+  /** The change feed its live streams and finished views follow. */
+  feed: VideoChangeFeed;
   close(): Promise<void>;
 }
 
@@ -26,9 +32,13 @@ export function startTestApi(h: TemporalHarness, overrides: Partial<ApiDeps> = {
   const feed = openVideoChangeFeed(h.config.DATABASE_URL, testLogger);
   feeds.add(feed);
   const orm = overrides.orm ?? h.orm;
+  const videos = overrides.videos ?? createVideoGateway(h.client, { taskQueue: h.config.temporal.taskQueue });
+  const defaults = loadConfig({});
   const deps: ApiDeps = {
-    videos: createVideoGateway(h.client, { taskQueue: h.config.temporal.taskQueue }),
+    videos,
     orm,
+    finalViews: createFinalViews(feed, { max: defaults.FINAL_VIEW_CACHE_SIZE }),
+    liveViews: createLiveViews(videos.liveStatus, { maxAgeMs: defaults.LIVE_VIEW_MAX_AGE }),
     queryTimeoutMs: 2_000,
     openLink: linksAsStored,
     cursors: createCursors(),
@@ -44,6 +54,7 @@ export function startTestApi(h: TemporalHarness, overrides: Partial<ApiDeps> = {
   return {
     app: createApi(deps),
     deps,
+    feed,
     async close() {
       deps.live.endAll();
       feeds.delete(feed);

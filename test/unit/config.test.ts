@@ -33,6 +33,15 @@ describe('configuration', () => {
     );
   });
 
+  it('keeps finished views and reuses live views for 250ms by default; 0 turns either off', () => {
+    expect(loadConfig({})).toMatchObject({ FINAL_VIEW_CACHE_SIZE: 10_000, LIVE_VIEW_MAX_AGE: 250 });
+    expect(loadConfig({ FINAL_VIEW_CACHE_SIZE: '0', LIVE_VIEW_MAX_AGE: '0' })).toMatchObject({ FINAL_VIEW_CACHE_SIZE: 0, LIVE_VIEW_MAX_AGE: 0 });
+    expect(loadConfig({ LIVE_VIEW_MAX_AGE: '1s' }).LIVE_VIEW_MAX_AGE).toBe(1_000);
+    expect(loadConfig({ LIVE_VIEW_MAX_AGE: '0ms' }).LIVE_VIEW_MAX_AGE).toBe(0);
+    expect(() => loadConfig({ LIVE_VIEW_MAX_AGE: 'soon', FINAL_VIEW_CACHE_SIZE: '-1' })).toThrow(/FINAL_VIEW_CACHE_SIZE[\s\S]*LIVE_VIEW_MAX_AGE/);
+    expect(() => loadConfig({ LIVE_VIEW_MAX_AGE: '2m' })).toThrow(/LIVE_VIEW_MAX_AGE/);
+  });
+
   it('treats empty values as unset', () => {
     const config = loadConfig({ TEMPORAL_ADDRESS: '  ', AUTH_JWT_SECRET: '' });
     expect(config.TEMPORAL_ADDRESS).toBeUndefined();

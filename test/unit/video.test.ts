@@ -4,7 +4,9 @@ import {
   applyEvent,
   canRead,
   canTransition,
+  isFinalView,
   isTerminal,
+  LATE_EVENT_FIELDS,
   MAX_REMEMBERED_EVENT_IDS,
   newTracker,
   newVideo,
@@ -204,6 +206,64 @@ describe('properties', () => {
           expect(after).toEqual(expected);
         },
       ),
+    );
+  });
+});
+
+describe('isFinalView', () => {
+  it('is a finished video with its owner', () => {
+    const owned = run([ev.uploaded('v1', 'alice'), ev.completed('v1')]).video;
+    expect(isFinalView(owned)).toBe(true);
+    expect(isFinalView(run([ev.uploaded('v1', 'alice'), ev.failed('v1')]).video)).toBe(true);
+    expect(isFinalView(run([ev.uploaded('v1', 'alice'), ev.started('v1')]).video)).toBe(false);
+  });
+
+  it('is not a finished video without an owner: a late uploaded event still gives it one', () => {
+    const ownerless = run([ev.started('v1'), ev.completed('v1')]).video;
+    expect(isFinalView(ownerless)).toBe(false);
+    const claimed = run([ev.uploaded('v1', 'alice')], newTracker(ownerless)).video;
+    expect(claimed.userId).toBe('alice');
+    expect(isFinalView(claimed)).toBe(true);
+  });
+
+  it('a late event changes only its bookkeeping (version, updatedAt), even one that fills in the file name', () => {
+    const done = run([ev.uploaded('v1', 'alice'), ev.completed('v1')]);
+    const late = run([ev.uploaded('v1', 'alice', 'late.mp4')], done).video;
+    expect(late.fileName).toBe('late.mp4');
+    expect(late.version).toBe(done.video.version + 1);
+    const LATER = '2026-02-01T11:00:00.000Z';
+    const ignored = applyEvent(done, ev.progress('v1', 50), LATER).state.video;
+    expect(ignored.version).toBe(done.video.version + 1);
+  });
+
+  it('property: once a view is final, every later view differs from it only in LATE_EVENT_FIELDS', () => {
+    const eventArb = fc.oneof(
+      fc.constant((id: string) => ev.started(id)),
+      fc.integer({ min: 0, max: 100 }).map((p) => (id: string) => ev.progress(id, p)),
+      fc.constant((id: string) => ev.completed(id)),
+      fc.constant((id: string) => ev.failed(id)),
+      fc.constantFrom('alice', 'bob').map((u) => (id: string) => ev.uploaded(id, u)),
+      fc.constantFrom('alice', 'bob').map((u) => (id: string) => ev.uploaded(id, u, `${u}.mp4`)),
+    );
+    const content = (view: ReturnType<typeof toView>) => {
+      const copy: Record<string, unknown> = { ...view };
+      for (const field of LATE_EVENT_FIELDS) delete copy[field];
+      return copy;
+    };
+    fc.assert(
+      fc.property(fc.array(eventArb, { maxLength: 30 }), fc.array(fc.integer({ min: 0, max: 3_600_000 }), { minLength: 30, maxLength: 30 }), (stream, gaps) => {
+        let s = fresh();
+        let final: ReturnType<typeof toView> | undefined;
+        let t = Date.parse(NOW);
+        for (const [i, make] of stream.entries()) {
+          t += gaps[i]!;
+          s = applyEvent(s, make('v1'), new Date(t).toISOString()).state;
+          const view = toView(s.video);
+          if (final) expect(content(view)).toEqual(content(final));
+          else if (isFinalView(view)) final = view;
+          if (final) expect(isFinalView(view)).toBe(true);
+        }
+      }),
     );
   });
 });

@@ -6,4 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 
-export const jsonETag = (value: unknown): string => `"${createHash('sha1').update(JSON.stringify(value)).digest('base64url')}"`;
+/** The ETag of a body already serialized. */
+export const bodyETag = (body: string): string => `"${createHash('sha1').update(body).digest('base64url')}"`;
+
+export const jsonETag = (value: unknown): string => bodyETag(JSON.stringify(value));

@@ -20,11 +20,14 @@ export function createOperationsRouter(deps: VideosDeps) {
       if (refusal) throw new HttpProblem(403, refusal);
       const { videoId } = c.req.valid('param');
       c.req.valid('json');
-      if (!(await readVideo({ ...deps, em: deps.orm.em.fork() }, videoId))) throw videoNotFound(videoId);
+      if (!(await readVideo({ ...deps, em: deps.orm.em }, videoId))) throw videoNotFound(videoId);
       // The workflow reads the request as the operator wrote it (one parse, in the domain).
       const fields = await c.req.json<Record<string, unknown>>();
       try {
-        const view = await deps.videos.operate(videoId, { ...fields, type, by: principal.userId } as OperatorRequest);
+        const view = await deps.videos
+          .operate(videoId, { ...fields, type, by: principal.userId } as OperatorRequest)
+          // This process's next read of the video shows the action (not a view from before it).
+          .finally(() => deps.liveViews.forget(videoId));
         return c.json(await publicVideo(view, deps.openLink), 200);
       } catch (err) {
         if (err instanceof OperatorActionRefusedError) throw new HttpProblem(409, err.message);

@@ -12,7 +12,9 @@ import { isTerminal, toView, type VideoState, type VideoView } from '../../../do
 import type { VideoGateway } from '../../../temporal/video-gateway.js';
 import { createRouter } from '../../lib/create-app.js';
 import { HttpProblem } from '../../lib/problem.js';
+import type { FinalViews } from '../../lib/final-views.js';
 import type { LiveListener, LiveVideos } from '../../lib/live-videos.js';
+import type { LiveViews } from '../../lib/live-views.js';
 import { readReadableVideo } from '../videos/read-video.js';
 import { streamVideo, streamVideos } from './streams.routes.js';
 
@@ -24,6 +26,8 @@ export interface StreamsDeps {
   live: LiveVideos;
   /** A comment this often keeps proxies from closing an idle stream. */
   heartbeatMs: number;
+  finalViews: FinalViews;
+  liveViews: LiveViews;
 }
 
 /** Writes events one after another and keeps the stream open until it ends or the client leaves. */
@@ -135,7 +139,7 @@ export function createStreamsRouter(deps: StreamsDeps) {
     const { videoId } = c.req.valid('param');
     const lastEventId = c.req.valid('header')['last-event-id'];
     const principal = c.get('principal');
-    const current = async () => (await readReadableVideo({ ...deps, em: orm.em.fork() }, principal, videoId)).view;
+    const current = async () => (await readReadableVideo({ ...deps, em: orm.em }, principal, videoId)).view;
 
     // Follow before the first read, so that no change between the two is lost: until the stream
     // runs, what arrives waits in `pending`.

@@ -9,9 +9,11 @@ import type { UploadLinker } from '../../../storage/index.js';
 import { VideoOwnedByAnotherUserError, type VideoGateway } from '../../../temporal/video-gateway.js';
 import { createRouter } from '../../lib/create-app.js';
 import type { Cursors } from '../../lib/cursor.js';
-import { jsonETag } from '../../lib/etag.js';
+import type { FinalViews } from '../../lib/final-views.js';
+import type { LiveViews } from '../../lib/live-views.js';
 import { keysetPage } from '../../lib/paging.js';
 import { HttpProblem } from '../../lib/problem.js';
+import { videoResponse } from '../../lib/video-response.js';
 import { readReadableVideo } from './read-video.js';
 import { getVideo, getVideoEvents, listVideos, registerVideo } from './videos.routes.js';
 
@@ -25,21 +27,28 @@ export interface VideosDeps {
   cursors: Cursors;
   /** Presigned upload URLs for a registered video's file (direct upload); absent: none offered. */
   uploadLink?: UploadLinker;
+  /** Finished videos' views, kept in memory (FINAL_VIEW_CACHE_SIZE). */
+  finalViews: FinalViews;
+  /** The workflow queries of reads, shared and reused for LIVE_VIEW_MAX_AGE. */
+  liveViews: LiveViews;
 }
 
 /** Positions of the keyset cursors: a listing's [createdAt, videoId], a history's [seq]. */
 const listingPosition = z.tuple([z.string(), z.string()]);
 const historyPosition = z.tuple([z.number().int().min(0)]);
 
-export function createVideosRouter({ videos, orm, queryTimeoutMs, openLink, uploadLink, cursors }: VideosDeps) {
-  const readable = (principal: Principal, videoId: string) => readReadableVideo({ videos, em: orm.em, queryTimeoutMs }, principal, videoId);
+export function createVideosRouter({ videos, orm, queryTimeoutMs, openLink, uploadLink, cursors, finalViews, liveViews }: VideosDeps) {
+  const readable = (principal: Principal, videoId: string) => readReadableVideo({ em: orm.em, queryTimeoutMs, finalViews, liveViews }, principal, videoId);
 
   return createRouter()
     .openapi(registerVideo, async (c) => {
       const { videoId = randomUUID(), fileName } = c.req.valid('json');
       const principal = c.get('principal');
       try {
-        const { created, view } = await videos.register(videoId, principal.userId, fileName);
+        const { created, view } = await videos.register(videoId, principal.userId, fileName).finally(() =>
+          // This process's next read of the video shows the registration (not a view from before it).
+          liveViews.forget(videoId),
+        );
         // An upload URL only while the video waits for its file: later, a PUT would replace what is processed.
         const upload = uploadLink && view.status === 'uploaded' ? await uploadLink(videoId) : undefined;
         const body = { ...(await publicVideo(view, openLink)), ...(upload && { uploadUrl: upload.url, uploadUrlExpiresAt: upload.expiresAt }) };
@@ -53,9 +62,16 @@ export function createVideosRouter({ videos, orm, queryTimeoutMs, openLink, uplo
     })
     .openapi(getVideo, async (c) => {
       const { videoId } = c.req.valid('param');
-      const { view, source } = await readable(c.get('principal'), videoId);
-      const video = await publicVideo(view, openLink);
-      return c.json(video, 200, { 'X-Status-Source': source, ETag: jsonETag(video) });
+      const { view, source, ageMs, maxAgeMs, memo } = await readable(c.get('principal'), videoId);
+      // Made once per view kept in memory (and per signing window of its link), not per read.
+      const { body, etag } = await videoResponse(view, openLink, memo);
+      return c.body(body, 200, {
+        'Content-Type': 'application/json',
+        ETag: etag,
+        'X-Status-Source': source,
+        'X-Status-Age': String(Math.floor(ageMs)),
+        ...(maxAgeMs === null ? {} : { 'X-Status-Max-Age': String(maxAgeMs) }),
+      });
     })
     .openapi(listVideos, async (c) => {
       const { userId, status, limit, cursor, ...filter } = c.req.valid('query');

@@ -12,10 +12,23 @@ import { historyRecordSchema, registeredVideoSchema, videoListSchema, videoViewS
 // Domain schemas are plain zod (created before @hono/zod-openapi extends it): no .openapi() on them.
 const videoIdParam = z.object({ videoId: videoIdSchema });
 
-const SOURCE_HEADER = {
+/** How a view was read, said on every 200 of GET /v1/videos/{videoId}. */
+const STATUS_HEADERS = {
   'X-Status-Source': {
-    description: 'Where the view came from: the live workflow or the Postgres projection',
+    description:
+      "Where the view came from: `workflow`, the video's workflow answered a query (for a video in flight); `database`, the Postgres projection " +
+      "(a finished video, a closed workflow, or Temporal not answering). Also when the view was served from this API process's memory: it says where it was read.",
     schema: { type: 'string' as const, enum: ['workflow', 'database'] },
+  },
+  'X-Status-Age': {
+    description:
+      'How long ago, in whole milliseconds, its source gave this view: 0 when read for this request (or for reads that shared its query). ' +
+      "A workflow's view is served again for at most X-Status-Max-Age; a finished video's final view is kept until its row changes, so its age can be large.",
+    schema: { type: 'integer' as const, minimum: 0, example: 0 },
+  },
+  'X-Status-Max-Age': {
+    description: "With `X-Status-Source: workflow`: the most X-Status-Age can be (LIVE_VIEW_MAX_AGE in milliseconds; 0: never served again)",
+    schema: { type: 'integer' as const, minimum: 0, example: 250 },
   },
 };
 
@@ -63,17 +76,19 @@ export const getVideo = createRoute({
   summary: "A video's status and the link to its images",
   // Answers 304 when If-None-Match names the ETag the handler set (src/api/lib/etag.ts).
   middleware: [etag() as MiddlewareHandler<AppEnv>] as const,
-  request: {
-    params: videoIdParam,
-    headers: z.object({
-      'if-none-match': z.string().optional().openapi({
-        description: 'ETags of views the client holds: 304 (no body) when the view is still one of them',
-        example: '"2jmj7l5rSw0yVb_vlWAYkK_YBwk"',
-      }),
-    }),
-  },
+  // Documented, not validated: the etag middleware reads it (a validator would copy every header of every read).
+  parameters: [
+    {
+      name: 'if-none-match',
+      in: 'header',
+      required: false,
+      description: 'ETags of views the client holds: 304 (no body) when the view is still one of them',
+      schema: { type: 'string', example: '"2jmj7l5rSw0yVb_vlWAYkK_YBwk"' },
+    },
+  ],
+  request: { params: videoIdParam },
   responses: {
-    200: { ...jsonResponse('The video', videoViewSchema), headers: { ...SOURCE_HEADER, ...ETAG_HEADER } },
+    200: { ...jsonResponse('The video', videoViewSchema), headers: { ...STATUS_HEADERS, ...ETAG_HEADER } },
     304: { description: 'Not modified: the view is the one If-None-Match names (no body)', headers: ETAG_HEADER },
     400: problemResponse('Invalid video id'),
     ...videoNotYours,

@@ -1,0 +1,132 @@
+/**
+ * The one way the API asks a video's workflow for its live view (a Temporal query), so that reads
+ * of a video in flight cost Temporal as little as they can:
+ *  - reads of one video that arrive while a query for it is under way wait for that query's
+ *    answer instead of asking again (one query, however many reads);
+ *  - a live view the workflow gave at most `maxAgeMs` ago (LIVE_VIEW_MAX_AGE) is served again
+ *    without asking (0: never; a read that arrives after an answer asks anew).
+ * Only live views are reused; "no such workflow", "closed" and "not answering" are answers to the
+ * reads that shared the query only. At most `max` videos' answers are kept (least recently read go
+ * first), each for `maxAgeMs`.
+ *
+ * Per process: each API instance shares its own queries; with several instances a video in flight
+ * costs at most one query per instance at a time. When the API changes a video itself (a
+ * registration, an operator's action) it forgets what it had for it (`forget`), so that its own
+ * next read shows the change; another instance may serve its older view for up to `maxAgeMs`.
+ * (Bounding the queries in flight per process, past which reads share or fall back, belongs here too.)
+ */
+import type { LiveStatus } from '../../temporal/video-gateway.js';
+import { Lru } from './lru.js';
+import type { ResponseMemo } from './video-response.js';
+
+export interface LiveAnswer extends ResponseMemo {
+  status: LiveStatus;
+  /** When the workflow answered (`now()`'s clock, ms). */
+  answeredAt: number;
+}
+
+export interface LiveViewsStats {
+  /** Queries sent to workflows. */
+  queries: number;
+  /** Reads that waited for a query another read had sent. */
+  joined: number;
+  /** Reads served a live view answered earlier (within maxAgeMs). */
+  reused: number;
+}
+
+export interface LiveViews {
+  /** How old a live view served again may be (ms). */
+  readonly maxAgeMs: number;
+  /** The clock of `answeredAt`. */
+  now(): number;
+  /** A live view the workflow gave at most maxAgeMs ago, if this process has one. */
+  recent(videoId: string): LiveAnswer | undefined;
+  /** The answer of the query under way for the video, if there is one (joining it). */
+  underWay(videoId: string): Promise<LiveAnswer> | undefined;
+  /** The workflow's answer: a recent live view, else the query under way for the video, else a new query. */
+  ask(videoId: string, timeoutMs: number): Promise<LiveAnswer>;
+  /** The video changed through this process: its next read asks the workflow again. */
+  forget(videoId: string): void;
+  stats(): LiveViewsStats;
+}
+
+export type AskWorkflow = (videoId: string, timeoutMs: number) => Promise<LiveStatus>;
+
+export interface LiveViewsOptions {
+  /** LIVE_VIEW_MAX_AGE in ms; 0: a live view is never served again. */
+  maxAgeMs: number;
+  /** How many videos' recent answers to keep at most. */
+  max?: number;
+  now?: () => number;
+}
+
+/**
+ * Videos whose last live view is kept: about 2 KB each with its response (a presigned link makes
+ * most of it), so 2 MB at most; an answer matters for maxAgeMs only, so 1,000 covers 4,000
+ * different videos read per second at the default 250 ms.
+ */
+export const LIVE_VIEWS_KEPT = 1_000;
+
+export function createLiveViews(askWorkflow: AskWorkflow, { maxAgeMs, max = LIVE_VIEWS_KEPT, now = () => performance.now() }: LiveViewsOptions): LiveViews {
+  const answers = new Lru<string, LiveAnswer>(maxAgeMs > 0 ? max : 0);
+  const asking = new Map<string, { answer?: Promise<LiveAnswer> }>();
+  const stats: LiveViewsStats = { queries: 0, joined: 0, reused: 0 };
+
+  const recent = (videoId: string): LiveAnswer | undefined => {
+    const answer = answers.get(videoId);
+    if (!answer) return undefined;
+    if (now() - answer.answeredAt > maxAgeMs) {
+      answers.delete(videoId);
+      return undefined;
+    }
+    stats.reused++;
+    return answer;
+  };
+
+  /** Sends a query; while it is under way, the video's reads wait for it. */
+  const query = (videoId: string, timeoutMs: number): Promise<LiveAnswer> => {
+    stats.queries++;
+    const underWay: { answer?: Promise<LiveAnswer> } = {};
+    asking.set(videoId, underWay);
+    const answer = (async (): Promise<LiveAnswer> => {
+      let status: LiveStatus;
+      try {
+        status = await askWorkflow(videoId, timeoutMs);
+      } catch (error) {
+        status = { kind: 'unavailable', error };
+      }
+      const answered: LiveAnswer = { status, answeredAt: now() };
+      // Only a query the video's reads still wait for leaves its answer (not one forgotten meanwhile).
+      if (asking.get(videoId) === underWay) {
+        asking.delete(videoId);
+        if (status.kind === 'live') answers.set(videoId, answered);
+      }
+      return answered;
+    })();
+    underWay.answer = answer;
+    return answer;
+  };
+
+  const underWay = (videoId: string): Promise<LiveAnswer> | undefined => {
+    const answer = asking.get(videoId)?.answer;
+    if (answer) stats.joined++;
+    return answer;
+  };
+
+  return {
+    maxAgeMs,
+    now,
+    recent,
+    underWay,
+    ask(videoId, timeoutMs) {
+      const reused = recent(videoId);
+      if (reused) return Promise.resolve(reused);
+      return underWay(videoId) ?? query(videoId, timeoutMs);
+    },
+    forget(videoId) {
+      answers.delete(videoId);
+      asking.delete(videoId);
+    },
+    stats: () => ({ ...stats }),
+  };
+}
