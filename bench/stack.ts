@@ -39,7 +39,7 @@ export const logger = createLogger(config.LOG_LEVEL);
 const mainPath = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 export const logPath = join(tmpdir(), `vidproc-bench-${run}.log`);
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -50,10 +50,14 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Starts `vidproc <command>` as a process of its own, its output appended to the bench log. */
-function spawnVidproc(command: string, env: Record<string, string>): ChildProcess {
+/**
+ * Starts `vidproc <command>` as a process of its own, its output appended to the bench log.
+ * `wrap` may put it in a shell first (bench/burst.ts: into a memory cgroup), which must `exec` node.
+ */
+export function spawnVidproc(command: string, env: Record<string, string>, wrap?: (argv: string[]) => string[]): ChildProcess {
   const log = createWriteStream(logPath, { flags: 'a' });
-  const child = spawn(process.execPath, [mainPath, command], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const argv = wrap ? wrap([process.execPath, mainPath, command]) : [process.execPath, mainPath, command];
+  const child = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
   child.once('exit', (code, signal) => {
@@ -62,7 +66,7 @@ function spawnVidproc(command: string, env: Record<string, string>): ChildProces
   return child;
 }
 
-async function stopProcess(child: ChildProcess): Promise<void> {
+export async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
@@ -92,7 +96,7 @@ export async function stopAll(): Promise<void> {
  * The Temporal dev server (unless TEMPORAL_ADDRESS is set), the migrated bench database, and
  * `vidproc <command>` for each command; resolves once the API (if started) answers /readyz.
  */
-export async function startStack(commands: string[]): Promise<{ address: string; api: { url: string; pid?: number } }> {
+export async function startStack(commands: string[]): Promise<{ address: string; api: { url: string; pid?: number }; env: Record<string, string> }> {
   // Before the dev server (which would install a default one): the SDK's logs in this process
   // (the floor's worker: bundling, pollers) only when something is wrong.
   if (!Runtime._instance) Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -111,7 +115,7 @@ export async function startStack(commands: string[]): Promise<{ address: string;
   });
   const api = { url: `http://127.0.0.1:${port}`, pid: children[commands.indexOf('api')]?.pid };
   if (commands.includes('api')) await until('api', async () => (await fetch(`${api.url}/readyz`)).ok);
-  return { address, api };
+  return { address, api, env };
 }
 
 /** Rows of [measure, result] as a Markdown table. */
