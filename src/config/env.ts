@@ -110,6 +110,8 @@ export const envSchema = z.object({
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: optionalInt(2, 10_000),
   WORKER_MAX_CONCURRENT_ACTIVITIES: optionalInt(1, 10_000),
   WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: optionalInt(1, 10_000),
+  /** Threads that run workflow tasks (each with its own heap); more use more cores for starts and replays. */
+  WORKER_WORKFLOW_THREADS: optionalInt(1, 64),
   /** What one cached workflow costs (measured; see BENCHMARKS.md), for sizing the cache from the limit. */
   WORKER_BYTES_PER_CACHED_WORKFLOW: memorySize,
   /** Serve the Temporal SDK's metrics (Prometheus) on this `host:port` (the worker's cache, slots, latencies). */
@@ -173,6 +175,7 @@ function workerSizingInput(env: z.output<typeof envSchema>, ctx: z.RefinementCtx
     maxConcurrentWorkflowTasks: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
     maxConcurrentActivities: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentLocalActivities: env.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
+    workflowThreads: env.WORKER_WORKFLOW_THREADS,
     bytesPerCachedWorkflow: env.WORKER_BYTES_PER_CACHED_WORKFLOW ?? undefined,
   };
   try {

@@ -30,7 +30,7 @@ export const WORKER_BASE_BYTES = 256 * 1024 * 1024;
 /** The share of the limit the worker plans to use; the rest is headroom for garbage and spikes. */
 export const MEMORY_TARGET_FRACTION = 0.75;
 
-/** The workflow thread's V8 old space: this share of the limit (it holds the cache and its garbage). */
+/** The workflow threads' V8 old space, together: this share of the limit (they hold the cache and its garbage). */
 export const WORKFLOW_HEAP_FRACTION = 0.5;
 
 const MiB = 1024 * 1024;
@@ -68,6 +68,8 @@ export interface WorkerSizingInput {
   maxConcurrentWorkflowTasks?: number | undefined;
   maxConcurrentActivities?: number | undefined;
   maxConcurrentLocalActivities?: number | undefined;
+  /** Threads that run workflow tasks (SDK `workflowThreadPoolSize`; default 1). */
+  workflowThreads?: number | undefined;
   bytesPerCachedWorkflow?: number | undefined;
 }
 
@@ -76,8 +78,10 @@ export interface WorkerSizing {
   memoryLimitBytes?: number;
   /** Workflows kept in the worker's cache (SDK `maxCachedWorkflows`); unset: the SDK's default. */
   maxCachedWorkflows?: number;
-  /** The V8 old-space limit (MiB) of the isolates created from now on: the workflow thread. */
+  /** The V8 old-space limit (MiB) of the isolates created from now on: each workflow thread. */
   workflowHeapMiB?: number;
+  /** Threads that run workflow tasks, each with its own heap and its share of the cache. */
+  workflowThreadPoolSize?: number;
   maxConcurrentWorkflowTaskExecutions?: number;
   maxConcurrentActivityTaskExecutions?: number;
   maxConcurrentLocalActivityExecutions?: number;
@@ -88,7 +92,7 @@ const SDK_DEFAULT_WORKFLOW_TASKS = 40;
 
 /**
  * The worker's sizes. With a limit: cache = (limit x MEMORY_TARGET_FRACTION - WORKER_BASE_BYTES)
- * / bytes per cached workflow, the workflow heap = limit x WORKFLOW_HEAP_FRACTION. Without one,
+ * / bytes per cached workflow, each workflow thread's heap = limit x WORKFLOW_HEAP_FRACTION / threads. Without one,
  * only the overrides (the SDK's defaults for the rest). Throws if the limit is too small to run.
  */
 export function sizeWorker(input: WorkerSizingInput): WorkerSizing {
@@ -107,8 +111,10 @@ export function sizeWorker(input: WorkerSizingInput): WorkerSizing {
       );
     }
     sizing.maxCachedWorkflows = cached;
-    sizing.workflowHeapMiB = Math.max(64, Math.floor((limit * WORKFLOW_HEAP_FRACTION) / MiB));
+    // Each thread holds its share of the cache in a heap of its own.
+    sizing.workflowHeapMiB = Math.max(64, Math.floor((limit * WORKFLOW_HEAP_FRACTION) / (input.workflowThreads ?? 1) / MiB));
   }
+  if (input.workflowThreads !== undefined) sizing.workflowThreadPoolSize = input.workflowThreads;
   if (input.maxCachedWorkflows !== undefined) sizing.maxCachedWorkflows = input.maxCachedWorkflows;
   if (input.workflowHeapMiB !== undefined) sizing.workflowHeapMiB = input.workflowHeapMiB;
   if (input.maxConcurrentWorkflowTasks !== undefined) {

@@ -48,12 +48,9 @@ function capWorkflowHeap(heapMiB: number | undefined): void {
 }
 
 function tuningOf(sizing: WorkerSizing): WorkerTuning {
-  const { maxCachedWorkflows, maxConcurrentWorkflowTaskExecutions, maxConcurrentActivityTaskExecutions, maxConcurrentLocalActivityExecutions } = sizing;
-  return Object.fromEntries(
-    Object.entries({ maxCachedWorkflows, maxConcurrentWorkflowTaskExecutions, maxConcurrentActivityTaskExecutions, maxConcurrentLocalActivityExecutions }).filter(
-      ([, v]) => v !== undefined,
-    ),
-  );
+  const { maxCachedWorkflows, maxConcurrentWorkflowTaskExecutions, maxConcurrentActivityTaskExecutions, maxConcurrentLocalActivityExecutions, workflowThreadPoolSize } = sizing;
+  const tuning = { maxCachedWorkflows, maxConcurrentWorkflowTaskExecutions, maxConcurrentActivityTaskExecutions, maxConcurrentLocalActivityExecutions, workflowThreadPoolSize };
+  return Object.fromEntries(Object.entries(tuning).filter(([, v]) => v !== undefined));
 }
 
 export async function buildVideoWorker(config: Config, logger: Logger): Promise<BuiltWorker> {

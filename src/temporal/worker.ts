@@ -8,7 +8,11 @@ export const workflowsPath = fileURLToPath(new URL('../workflows/index.js', impo
 
 export type WorkerTuning = Pick<
   WorkerOptions,
-  'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxConcurrentLocalActivityExecutions' | 'maxCachedWorkflows'
+  | 'maxConcurrentActivityTaskExecutions'
+  | 'maxConcurrentWorkflowTaskExecutions'
+  | 'maxConcurrentLocalActivityExecutions'
+  | 'maxCachedWorkflows'
+  | 'workflowThreadPoolSize'
 >;
 
 export interface VideoWorkerOptions extends ActivityDeps {

@@ -23,6 +23,12 @@ describe('worker sizing', () => {
     expect(sizeWorker({ memoryLimitBytes: 2 * GiB }).maxCachedWorkflows).toBeGreaterThan(2 * sizing.maxCachedWorkflows!);
   });
 
+  it('splits the workflow heap between the workflow threads', () => {
+    expect(sizeWorker({ memoryLimitBytes: GiB, workflowThreads: 2 })).toMatchObject({ workflowThreadPoolSize: 2, workflowHeapMiB: 256 });
+    expect(loadConfig({ WORKER_WORKFLOW_THREADS: '2' }).worker.workflowThreads).toBe(2);
+    expect(() => loadConfig({ WORKER_WORKFLOW_THREADS: '0' })).toThrow(/WORKER_WORKFLOW_THREADS/);
+  });
+
   it('lets each override win, and keeps workflow-task concurrency within the cache', () => {
     expect(sizeWorker({ memoryLimitBytes: GiB, maxCachedWorkflows: 500, workflowHeapMiB: 300 })).toMatchObject({ maxCachedWorkflows: 500, workflowHeapMiB: 300 });
     expect(sizeWorker({ maxCachedWorkflows: 10 }).maxConcurrentWorkflowTaskExecutions).toBe(10);
