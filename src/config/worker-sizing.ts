@@ -30,8 +30,12 @@ export const WORKER_BASE_BYTES = 256 * 1024 * 1024;
 /** The share of the limit the worker plans to use; the rest is headroom for garbage and spikes. */
 export const MEMORY_TARGET_FRACTION = 0.75;
 
-/** The workflow threads' V8 old space, together: this share of the limit (they hold the cache and its garbage). */
-export const WORKFLOW_HEAP_FRACTION = 0.5;
+/**
+ * The workflow threads' V8 old space, together: the cache's whole budget plus this. About 70 % of a
+ * cached workflow's RSS is its JS heap (~0.85 of 1.25 MiB), so the heap keeps ~1.4x its live size
+ * for garbage, and stops (the thread dies) before the cache could push the process past its limit.
+ */
+export const WORKFLOW_HEAP_EXTRA_BYTES = 64 * 1024 * 1024;
 
 const MiB = 1024 * 1024;
 
@@ -92,7 +96,7 @@ const SDK_DEFAULT_WORKFLOW_TASKS = 40;
 
 /**
  * The worker's sizes. With a limit: cache = (limit x MEMORY_TARGET_FRACTION - WORKER_BASE_BYTES)
- * / bytes per cached workflow, each workflow thread's heap = limit x WORKFLOW_HEAP_FRACTION / threads. Without one,
+ * / bytes per cached workflow; the workflow threads' heap = that budget + WORKFLOW_HEAP_EXTRA_BYTES, split between them. Without one,
  * only the overrides (the SDK's defaults for the rest). Throws if the limit is too small to run.
  */
 export function sizeWorker(input: WorkerSizingInput): WorkerSizing {
@@ -112,7 +116,8 @@ export function sizeWorker(input: WorkerSizingInput): WorkerSizing {
     }
     sizing.maxCachedWorkflows = cached;
     // Each thread holds its share of the cache in a heap of its own.
-    sizing.workflowHeapMiB = Math.max(64, Math.floor((limit * WORKFLOW_HEAP_FRACTION) / (input.workflowThreads ?? 1) / MiB));
+    const heapBytes = Math.max(0, cacheBudget) + WORKFLOW_HEAP_EXTRA_BYTES;
+    sizing.workflowHeapMiB = Math.max(64, Math.floor(heapBytes / (input.workflowThreads ?? 1) / MiB));
   }
   if (input.workflowThreads !== undefined) sizing.workflowThreadPoolSize = input.workflowThreads;
   if (input.maxCachedWorkflows !== undefined) sizing.maxCachedWorkflows = input.maxCachedWorkflows;

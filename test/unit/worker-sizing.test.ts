@@ -17,14 +17,15 @@ describe('worker sizing', () => {
   it('sizes the cache and the workflow heap from the limit', () => {
     const sizing = sizeWorker({ memoryLimitBytes: GiB });
     expect(sizing.maxCachedWorkflows).toBe(Math.floor((GiB * MEMORY_TARGET_FRACTION - WORKER_BASE_BYTES) / BYTES_PER_CACHED_WORKFLOW));
-    expect(sizing.workflowHeapMiB).toBe(512);
+    expect(sizing.maxCachedWorkflows).toBe(409);
+    expect(sizing.workflowHeapMiB).toBe(576); // the cache's 512 MiB budget + 64 MiB
     expect(sizing.maxConcurrentWorkflowTaskExecutions).toBe(40);
     // Twice the memory, more than twice the cache (the base is paid once).
     expect(sizeWorker({ memoryLimitBytes: 2 * GiB }).maxCachedWorkflows).toBeGreaterThan(2 * sizing.maxCachedWorkflows!);
   });
 
   it('splits the workflow heap between the workflow threads', () => {
-    expect(sizeWorker({ memoryLimitBytes: GiB, workflowThreads: 2 })).toMatchObject({ workflowThreadPoolSize: 2, workflowHeapMiB: 256 });
+    expect(sizeWorker({ memoryLimitBytes: GiB, workflowThreads: 2 })).toMatchObject({ workflowThreadPoolSize: 2, workflowHeapMiB: 288 });
     expect(loadConfig({ WORKER_WORKFLOW_THREADS: '2' }).worker.workflowThreads).toBe(2);
     expect(() => loadConfig({ WORKER_WORKFLOW_THREADS: '0' })).toThrow(/WORKER_WORKFLOW_THREADS/);
   });
