@@ -39,7 +39,7 @@ export const logger = createLogger(config.LOG_LEVEL);
 const mainPath = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 export const logPath = join(tmpdir(), `vidproc-bench-${run}.log`);
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -58,13 +58,18 @@ function freePort(): Promise<number> {
 const profiled = new Set((process.env.BENCH_PROFILE ?? '').split(',').map((c) => c.trim()).filter(Boolean));
 const profileDir = process.env.BENCH_PROFILE_DIR ?? join(tmpdir(), `vidproc-bench-${run}-profiles`);
 
-/** Starts `vidproc <command>` as a process of its own, its output appended to the bench log. */
-function spawnVidproc(command: string, env: Record<string, string>): ChildProcess {
+/**
+ * Starts `vidproc <command>` as a process of its own, its output appended to the bench log.
+ * `wrap` may put it in a shell first (bench/burst.ts: into a memory cgroup), which must `exec` node.
+ */
+export function spawnVidproc(command: string, env: Record<string, string>, wrap?: (argv: string[]) => string[]): ChildProcess {
   const log = createWriteStream(logPath, { flags: 'a' });
   // A directory per command: each thread (the worker's workflow threads too) writes its own file.
   const profile = profiled.has(command) ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, command)}`] : [];
   if (profile.length) logger.warn({ command, profileDir }, 'writing a CPU profile');
-  const child = spawn(process.execPath, [...profile, mainPath, command], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const node = [process.execPath, ...profile, mainPath, command];
+  const argv = wrap ? wrap(node) : node;
+  const child = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
   child.once('exit', (code, signal) => {
@@ -73,7 +78,7 @@ function spawnVidproc(command: string, env: Record<string, string>): ChildProces
   return child;
 }
 
-async function stopProcess(child: ChildProcess): Promise<void> {
+export async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
@@ -111,6 +116,8 @@ export interface Stack {
   pids: Record<string, number | undefined>;
   /** Every vidproc process, in the order of `commands`. */
   processes: Array<{ command: string; pid: number | undefined }>;
+  /** The environment the vidproc processes were started with (to start more like them). */
+  env: Record<string, string>;
 }
 
 export async function startStack(commands: string[]): Promise<Stack> {
@@ -134,7 +141,7 @@ export async function startStack(commands: string[]): Promise<Stack> {
   if (commands.includes('api')) await until('api', async () => (await fetch(`${api.url}/readyz`)).ok);
   const pids: Stack['pids'] = Object.fromEntries(commands.map((command, i) => [command, children[i]?.pid]));
   if (!config.TEMPORAL_ADDRESS) pids.server = await pidListeningOn(address);
-  return { address, api, pids, processes: commands.map((command, i) => ({ command, pid: children[i]?.pid })) };
+  return { address, api, env, pids, processes: commands.map((command, i) => ({ command, pid: children[i]?.pid })) };
 }
 
 /** The dev server's process: the `temporal server start-dev` whose arguments name this port. */

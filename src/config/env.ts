@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../domain/duration.js';
 import type { StallPolicy } from '../domain/stall.js';
+import { parseMemorySize, sizeWorker, type WorkerSizingInput } from './worker-sizing.js';
 
 const optionalString = z
   .string()
@@ -55,6 +56,22 @@ const durationOrZero = (fallback: string) =>
       }
     });
 
+/** A memory size: bytes, or a Kubernetes quantity like `1Gi`, `768Mi`, `1G`. */
+const memorySize = optionalString.transform((v, ctx) => {
+  if (v === undefined) return undefined;
+  if (v === 'none') return null;
+  const bytes = parseMemorySize(v);
+  if (bytes === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'must be a memory size: bytes, or a quantity like 1Gi, 768Mi, 1G' });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+/** An optional whole number from `min` to `max`. */
+const optionalInt = (min: number, max: number) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.coerce.number().int().min(min).max(max).optional());
+
 /** The longest a SigV4 presigned URL may be valid for (S3 refuses longer ones). */
 const PRESIGN_MAX_MS = 7 * 86_400_000;
 
@@ -100,6 +117,24 @@ export const envSchema = z.object({
   WEBHOOK_RETRY_MAX_INTERVAL: duration('4h'),
   WEBHOOK_RETRY_FOR: duration('24h'),
   WEBHOOK_DISABLE_AFTER: duration('3d'),
+  /**
+   * The worker's memory limit (in Kubernetes the container's `limits.memory`, through the downward
+   * API); its cache and workflow heap are sized from it. Unset: the cgroup's limit, if any;
+   * `none`: no limit (the SDK's defaults).
+   */
+  WORKER_MEMORY_LIMIT: memorySize,
+  WORKER_MAX_CACHED_WORKFLOWS: optionalInt(0, 1_000_000),
+  /** The V8 old space of the thread that runs the workflows. */
+  WORKER_WORKFLOW_HEAP: memorySize,
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: optionalInt(2, 10_000),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: optionalInt(1, 10_000),
+  WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: optionalInt(1, 10_000),
+  /** Threads that run workflow tasks (each with its own heap); more use more cores for starts and replays. */
+  WORKER_WORKFLOW_THREADS: optionalInt(1, 64),
+  /** What one cached workflow costs (measured; see BENCHMARKS.md), for sizing the cache from the limit. */
+  WORKER_BYTES_PER_CACHED_WORKFLOW: memorySize,
+  /** Serve the Temporal SDK's metrics (Prometheus) on this `host:port` (the worker's cache, slots, latencies). */
+  TEMPORAL_METRICS_ADDRESS: optionalString.refine((v) => v === undefined || /^[^\s:]+:\d{1,5}$/.test(v), 'must be host:port, like 0.0.0.0:9464'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** An S3-compatible endpoint (MinIO, moto, ...); unset: AWS S3 of AWS_REGION. */
   S3_ENDPOINT: optionalString.refine((v) => v === undefined || /^https?:\/\/[^/]/.test(v), 'must be an http(s) URL like https://s3.example.com'),
@@ -138,6 +173,8 @@ const configSchema = envSchema.transform((env, ctx) => ({
     maxReprocess: env.MAX_REPROCESS,
   } satisfies StallPolicy,
   storage: storageSettings(env, ctx),
+  /** What sizes the worker (src/config/worker-sizing.ts); the process adds the cgroup's limit when none is set. */
+  worker: workerSizingInput(env, ctx),
   /** How users' webhooks are delivered (the worker's delivery workflows and activities). */
   webhooks: {
     allowPrivate: env.WEBHOOK_ALLOW_PRIVATE,
@@ -148,6 +185,25 @@ const configSchema = envSchema.transform((env, ctx) => ({
     disableAfterMs: env.WEBHOOK_DISABLE_AFTER,
   },
 }));
+
+function workerSizingInput(env: z.output<typeof envSchema>, ctx: z.RefinementCtx): WorkerSizingInput {
+  const input: WorkerSizingInput = {
+    memoryLimitBytes: env.WORKER_MEMORY_LIMIT,
+    maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
+    workflowHeapMiB: env.WORKER_WORKFLOW_HEAP == null ? undefined : Math.max(1, Math.floor(env.WORKER_WORKFLOW_HEAP / 2 ** 20)),
+    maxConcurrentWorkflowTasks: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+    maxConcurrentActivities: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
+    maxConcurrentLocalActivities: env.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
+    workflowThreads: env.WORKER_WORKFLOW_THREADS,
+    bytesPerCachedWorkflow: env.WORKER_BYTES_PER_CACHED_WORKFLOW ?? undefined,
+  };
+  try {
+    sizeWorker(input); // a limit too small to run in fails here, at start-up
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', path: ['WORKER_MEMORY_LIMIT'], message: (err as Error).message });
+  }
+  return input;
+}
 
 /**
  * Where links are presigned (src/storage). S3 is on when AWS_REGION or S3_ENDPOINT is set (on EKS

@@ -2,9 +2,12 @@
  * The worker process: video workflows and their activities, built from the configuration.
  * `buildVideoWorker` is also what the test harness uses, so the tests run the worker production runs.
  */
+import { totalmem } from 'node:os';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import type { Worker } from '@temporalio/worker';
 import { createCommandPublisher } from '../amqp/command-publisher.js';
 import type { Config } from '../config/env.js';
+import { sizeWorker, type WorkerSizing } from '../config/worker-sizing.js';
 import { connectDatabase } from '../db/index.js';
 import { createProjectionStore } from '../db/video-store.js';
 import { createWebhookStore } from '../db/webhook-store.js';
@@ -14,7 +17,7 @@ import { connectClient, connectWorker } from '../temporal/connection.js';
 import { installTemporalRuntime } from '../temporal/runtime.js';
 import { ensureSearchAttributes } from '../temporal/search-attributes.js';
 import { createWebhookGateway } from '../temporal/webhook-gateway.js';
-import { createVideoWorker } from '../temporal/worker.js';
+import { createVideoWorker, type WorkerTuning } from '../temporal/worker.js';
 import { createWebhookSender } from '../webhooks/sender.js';
 import type { Fatal, Running } from './running.js';
 
@@ -24,8 +27,35 @@ export interface BuiltWorker {
   close: () => Promise<void>;
 }
 
+/** The container's memory limit (cgroup v1 or v2), if the process has one below the machine's memory. */
+export function cgroupMemoryLimit(): number | undefined {
+  const constrained = process.constrainedMemory();
+  return constrained > 0 && constrained < totalmem() ? constrained : undefined;
+}
+
+/** The worker's sizes: from WORKER_MEMORY_LIMIT, else from the cgroup's limit, with the overrides. */
+export function workerSizing(config: Config): WorkerSizing {
+  const limit = config.worker.memoryLimitBytes;
+  return sizeWorker({ ...config.worker, memoryLimitBytes: limit === undefined ? cgroupMemoryLimit() : limit });
+}
+
+/**
+ * Caps the V8 old space of the isolates created from now on: the SDK's workflow thread (the
+ * main thread's is fixed at start; NODE_OPTIONS sets it). The SDK offers no per-thread option.
+ */
+function capWorkflowHeap(heapMiB: number | undefined): void {
+  if (heapMiB !== undefined) setFlagsFromString(`--max-old-space-size=${heapMiB}`);
+}
+
+function tuningOf(sizing: WorkerSizing): WorkerTuning {
+  const { maxCachedWorkflows, maxConcurrentWorkflowTaskExecutions, maxConcurrentActivityTaskExecutions, maxConcurrentLocalActivityExecutions, workflowThreadPoolSize } = sizing;
+  const tuning = { maxCachedWorkflows, maxConcurrentWorkflowTaskExecutions, maxConcurrentActivityTaskExecutions, maxConcurrentLocalActivityExecutions, workflowThreadPoolSize };
+  return Object.fromEntries(Object.entries(tuning).filter(([, v]) => v !== undefined));
+}
+
 export async function buildVideoWorker(config: Config, logger: Logger): Promise<BuiltWorker> {
-  installTemporalRuntime(logger);
+  installTemporalRuntime(logger, config.TEMPORAL_METRICS_ADDRESS);
+  const sizing = workerSizing(config);
   const closers: Array<() => Promise<void>> = [];
   const close = async () => {
     for (const step of closers.reverse()) await step();
@@ -46,6 +76,11 @@ export async function buildVideoWorker(config: Config, logger: Logger): Promise<
     closers.push(() => Promise.resolve(storage.close()));
     const nativeConnection = await connectWorker(config.temporal);
     closers.push(() => nativeConnection.close());
+    capWorkflowHeap(sizing.workflowHeapMiB);
+    logger.info(
+      { ...sizing, mainHeapLimitMiB: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20) },
+      sizing.memoryLimitBytes === undefined ? 'worker sized by the SDK defaults (no memory limit)' : 'worker sized from its memory limit',
+    );
     const worker = await createVideoWorker({
       connection: nativeConnection,
       namespace: config.temporal.namespace,
@@ -62,6 +97,7 @@ export async function buildVideoWorker(config: Config, logger: Logger): Promise<
         policy: config.webhooks,
       },
       ...(config.WORKFLOW_BUNDLE_PATH ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } } : {}),
+      tuning: tuningOf(sizing),
     });
     return { worker, close };
   } catch (err) {

@@ -23,9 +23,18 @@ export function sdkLogger(logger: Logger): SdkLogger {
   };
 }
 
-/** Once per process, before the first worker or native connection. */
-export function installTemporalRuntime(logger: Logger): void {
+/**
+ * Once per process, before the first worker or native connection. With `metricsAddress`
+ * (`host:port`), the SDK's metrics are served there for Prometheus: among them the worker's
+ * workflow cache (`temporal_sticky_cache_size`, `temporal_sticky_cache_total_forced_eviction`,
+ * `temporal_sticky_cache_miss`) and its task slots.
+ */
+export function installTemporalRuntime(logger: Logger, metricsAddress?: string): void {
   if (Runtime._instance) return;
   // No signal handlers of its own: our processes stop their parts in order on SIGTERM.
-  Runtime.install({ logger: sdkLogger(logger.child({ component: 'temporal' })), shutdownSignals: [] });
+  Runtime.install({
+    logger: sdkLogger(logger.child({ component: 'temporal' })),
+    shutdownSignals: [],
+    ...(metricsAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } } : {}),
+  });
 }

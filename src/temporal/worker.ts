@@ -6,6 +6,15 @@ import { createActivities, type ActivityDeps } from '../activities/index.js';
 /** Compiled workflow entry point (bundled by the worker at start-up). */
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.js', import.meta.url));
 
+export type WorkerTuning = Pick<
+  WorkerOptions,
+  | 'maxConcurrentActivityTaskExecutions'
+  | 'maxConcurrentWorkflowTaskExecutions'
+  | 'maxConcurrentLocalActivityExecutions'
+  | 'maxCachedWorkflows'
+  | 'workflowThreadPoolSize'
+>;
+
 export interface VideoWorkerOptions extends ActivityDeps {
   connection: NativeConnection;
   namespace: string;
@@ -14,8 +23,8 @@ export interface VideoWorkerOptions extends ActivityDeps {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Where the workflows are, when bundling now (defaults to the compiled ones). */
   workflowsPath?: string;
-  /** Worker tuning passed through (concurrency, pollers, cache size). */
-  tuning?: Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows'>;
+  /** Worker tuning passed through (concurrency, cache size): see src/config/worker-sizing.ts. */
+  tuning?: WorkerTuning;
 }
 
 export async function createVideoWorker(options: VideoWorkerOptions): Promise<Worker> {

@@ -67,13 +67,30 @@ spec:
           args: [{{ $component | quote }}]
           {{- include "vidproc.envFrom" (dict "configName" (include "vidproc.fullname" $root) "secretName" (include "vidproc.secretName" $root)) | nindent 10 }}
           {{- $extraEnv := concat $root.Values.extraEnv $c.extraEnv }}
-          {{- if or (eq $component "api") $extraEnv }}
+          {{- $memoryLimit := and (eq $component "worker") $c.resources.limits (index $c.resources.limits "memory") }}
+          {{- if or (eq $component "api") $memoryLimit $extraEnv }}
           env:
             {{- if eq $component "api" }}
             - name: PORT
               value: {{ $c.containerPort | quote }}
             - name: HOST
               value: "0.0.0.0"
+            {{- end }}
+            {{- if $memoryLimit }}
+            # The worker sizes its workflow cache and workflow heap from its own limit (bytes).
+            - name: WORKER_MEMORY_LIMIT
+              valueFrom:
+                resourceFieldRef:
+                  containerName: {{ $component }}
+                  resource: limits.memory
+            {{- $ownNodeOptions := false }}
+            {{- range $extraEnv }}{{ if eq .name "NODE_OPTIONS" }}{{ $ownNodeOptions = true }}{{ end }}{{ end }}
+            {{- if and $c.heapPercentage (not $ownNodeOptions) }}
+            # The main thread's V8 heap, as a share of the limit (the workflow thread's is set by the worker;
+            # an extraEnv NODE_OPTIONS replaces this).
+            - name: NODE_OPTIONS
+              value: {{ printf "--max-old-space-size-percentage=%v" $c.heapPercentage | quote }}
+            {{- end }}
             {{- end }}
             {{- with $extraEnv }}
             {{- toYaml . | nindent 12 }}
