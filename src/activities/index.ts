@@ -10,10 +10,23 @@ import type { Logger } from '../logger.js';
 import { createWebhookActivities, type WebhookActivityDeps } from './webhooks.js';
 
 /** The durable projection (in the worker: Postgres, src/db/video-store.ts). */
+/**
+ * A workflow run that started from the projection: its id, and the video it loaded (null: none).
+ * Its writes carry it. A run's first workflow task can run again after its local activities wrote
+ * (the worker was killed, or the task timed out): the retry loads the video again, and must get
+ * what the run started from, not the run's own writes (else it would take its own events for
+ * duplicates, and the owner's webhooks and the alerts they raised would never go out).
+ */
+export interface RunStart {
+  runId: string;
+  base: VideoState | null;
+}
+
 export interface ProjectionStore {
-  load(videoId: string): Promise<StoredVideo | null>;
+  /** The stored video, or, when `runId` wrote it, what that run started from. */
+  load(videoId: string, runId?: string): Promise<StoredVideo | null>;
   /** Upserts the row (never backwards) and appends the records; false when the stored row was as new. */
-  save(video: VideoState, records: HistoryRecord[]): Promise<boolean>;
+  save(video: VideoState, records: HistoryRecord[], run?: RunStart): Promise<boolean>;
   /** The store refused the data itself: retrying cannot help. */
   isRefused(err: unknown): boolean;
 }
@@ -48,14 +61,14 @@ export function createActivities({ store, policy, commands, alerts, webhooks }: 
      * What a new run starts from: the stored projection of the video (with the ids of its recent
      * events), or null, and the stuck-video policy (one call on the hot path instead of two).
      */
-    async loadVideo(videoId: string): Promise<{ stored: StoredVideo | null; policy: StallPolicy }> {
-      return { stored: await store.load(videoId), policy };
+    async loadVideo(videoId: string, runId?: string): Promise<{ stored: StoredVideo | null; policy: StallPolicy }> {
+      return { stored: await store.load(videoId, runId), policy };
     },
 
     /** Writes the video's state and new history records; never moves the stored row backwards. */
-    async recordVideo(input: { video: VideoState; records: HistoryRecord[] }): Promise<{ written: boolean }> {
+    async recordVideo(input: { video: VideoState; records: HistoryRecord[]; run?: RunStart }): Promise<{ written: boolean }> {
       try {
-        return { written: await store.save(input.video, input.records) };
+        return { written: await store.save(input.video, input.records, input.run) };
       } catch (err) {
         if (store.isRefused(err)) throw ApplicationFailure.nonRetryable((err as Error).message, NON_RETRYABLE);
         throw err;

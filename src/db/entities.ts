@@ -8,7 +8,7 @@
  */
 import { defineEntity, p, type IndexColumnOptions } from '@mikro-orm/core';
 import { LIMITS, RECORDED_EVENT_ID_MAX } from '../domain/events.js';
-import { VIDEO_STATUSES, type VideoError, type VideoView } from '../domain/video.js';
+import { VIDEO_STATUSES, type VideoError, type VideoState, type VideoView } from '../domain/video.js';
 import { WEBHOOK_LIMITS } from '../domain/webhook-endpoints.js';
 import { DELIVERY_ERROR_MAX, DELIVERY_STATUSES, WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../domain/webhook-events.js';
 
@@ -44,6 +44,12 @@ const VideoSchema = defineEntity({
     version: p.integer(),
     /** The row's place in the order of all writes (a sequence): where a stream of many videos resumes. */
     changeSeq: p.bigint('number').autoincrement(),
+    /**
+     * The workflow run whose write this is, and what that run started from (the video it loaded,
+     * or null): see RunStart in src/activities/index.ts. Null for a run continued-as-new (it loads nothing).
+     */
+    runId: p.string().length(64).strictNullable(),
+    runBase: p.json<VideoState>().strictNullable(),
   },
   indexes: [
     // Partial: few videos are stalled at a time, so the index stays small.

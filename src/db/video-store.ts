@@ -4,6 +4,7 @@
  */
 import { raw, ValidationError } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { RunStart } from '../activities/index.js';
 import type { VideoListQuery } from '../domain/video-list.js';
 import { MAX_REMEMBERED_EVENT_IDS, type HistoryRecord, type VideoState } from '../domain/video.js';
 import { Video, VideoEventRecord } from './entities.js';
@@ -21,10 +22,15 @@ const videoRows = (em: EntityManager) => {
   const rows = rowMapping(em, Video);
   return {
     toState(row: Video): VideoState {
-      const { changeSeq: _, ...video } = rows.toDomain(row);
+      const { changeSeq: _, runId: _run, runBase: _base, ...video } = rows.toDomain(row);
       return video;
     },
-    toRow: (video: VideoState) => rows.toRow({ ...video, changeSeq: NEXT_CHANGE }),
+    toRow: (video: VideoState, run?: RunStart) => ({
+      ...rows.toRow({ ...video, changeSeq: NEXT_CHANGE, runId: null, runBase: null }),
+      // What the run started from is stored as it was loaded (JSON), not converted like the row's columns.
+      runId: run?.runId ?? null,
+      runBase: run?.base ?? null,
+    }),
   };
 };
 
@@ -118,7 +124,7 @@ export async function findChangedVideos(
  * announced to the live streams (delivered when the transaction commits).
  * Returns whether the row was written (false: the stored version was already as new).
  */
-export async function saveVideo(em: EntityManager, video: VideoState, records: HistoryRecord[]): Promise<boolean> {
+export async function saveVideo(em: EntityManager, video: VideoState, records: HistoryRecord[], run?: RunStart): Promise<boolean> {
   return em.transactional(async (tx) => {
     if (records.length > 0) {
       const history = historyRows(tx);
@@ -131,7 +137,7 @@ export async function saveVideo(em: EntityManager, video: VideoState, records: H
     }
     const result = await tx
       .createQueryBuilder(Video)
-      .insert(videoRows(tx).toRow(video))
+      .insert(videoRows(tx).toRow(video, run))
       .onConflict('videoId')
       .merge()
       .where({ version: { $lt: video.version } })
@@ -142,11 +148,11 @@ export async function saveVideo(em: EntityManager, video: VideoState, records: H
   });
 }
 
-/** Ids of the video's most recent events, oldest first (for dedupe after a workflow restarts). */
-export async function findRecentEventIds(em: EntityManager, videoId: string, limit = MAX_REMEMBERED_EVENT_IDS): Promise<string[]> {
+/** Ids of the video's most recent events (up to its version `upTo`, if given), oldest first (for dedupe after a workflow restarts). */
+export async function findRecentEventIds(em: EntityManager, videoId: string, limit = MAX_REMEMBERED_EVENT_IDS, upTo?: number): Promise<string[]> {
   const rows = await em.find(
     VideoEventRecord,
-    { videoId },
+    { videoId, ...(upTo !== undefined && { seq: { $lte: upTo } }) },
     { fields: ['eventId'], orderBy: { seq: 'desc' }, limit, disableIdentityMap: true },
   );
   return [...new Set(rows.map((r) => r.eventId).reverse())];
@@ -158,12 +164,18 @@ export async function findRecentEventIds(em: EntityManager, videoId: string, lim
  */
 export function createProjectionStore(orm: Orm) {
   return {
-    async load(videoId: string): Promise<{ video: VideoState; seenEventIds: string[] } | null> {
+    async load(videoId: string, runId?: string): Promise<{ video: VideoState; seenEventIds: string[] } | null> {
       const em = orm.em.fork();
-      const video = await findVideo(em, videoId);
-      return video ? { video, seenEventIds: await findRecentEventIds(em, videoId) } : null;
+      const row = await em.findOne(Video, { videoId }, { disableIdentityMap: true });
+      if (!row) return null;
+      if (runId !== undefined && row.runId === runId) {
+        // This run wrote the row: its first task is running again. It starts again from what it started from.
+        const base = row.runBase;
+        return base && { video: base, seenEventIds: await findRecentEventIds(em, videoId, undefined, base.version) };
+      }
+      return { video: videoRows(em).toState(row), seenEventIds: await findRecentEventIds(em, videoId) };
     },
-    save: (video: VideoState, records: HistoryRecord[]) => saveVideo(orm.em.fork(), video, records),
+    save: (video: VideoState, records: HistoryRecord[], run?: RunStart) => saveVideo(orm.em.fork(), video, records, run),
     /** Postgres (or MikroORM's own checks) refused the data itself: retrying cannot help. */
     isRefused: (err: unknown) => isDataRefused(err) || err instanceof ValidationError,
   };

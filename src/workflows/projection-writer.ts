@@ -6,6 +6,7 @@
  * carried with the unsaved ones and written again (the write is idempotent).
  */
 import { condition, log, patched } from '@temporalio/workflow';
+import type { RunStart } from '../activities/index.js';
 import type { HistoryRecord, VideoState } from '../domain/video.js';
 import { recordVideo } from './activities.js';
 import { PROGRESS_EVERY_SECOND } from './patches.js';
@@ -28,12 +29,18 @@ export class ProjectionWriter {
   private lastFlushAt = 0;
   /** Set while the workflow is closing: write at once instead of batching progress. */
   closing = false;
+  /** What this run started from, when it loaded the video (every write carries it). */
+  private runStart: RunStart | undefined;
 
   constructor(videoId: string, video: () => VideoState, carried: HistoryRecord[] = []) {
     this.videoId = videoId;
     this.video = video;
     this.unsaved = carried;
     this.urgent = carried.length > 0;
+  }
+
+  startedFrom(run: RunStart): void {
+    this.runStart = run;
   }
 
   add(records: HistoryRecord[], urgent: boolean): void {
@@ -70,7 +77,7 @@ export class ProjectionWriter {
   /** Writes one batch; a batch Postgres refuses is logged and the row is written without it. */
   private async write(records: HistoryRecord[]): Promise<void> {
     try {
-      await recordVideo({ video: this.video(), records });
+      await recordVideo({ video: this.video(), records, ...(this.runStart && { run: this.runStart }) });
     } catch (err) {
       // Only a non-retryable failure gets here (the data was refused; the edge limits should
       // prevent it). Keep the projection's row in step at least.
@@ -80,7 +87,7 @@ export class ProjectionWriter {
         eventIds: records.map((r) => r.eventId),
       });
       try {
-        await recordVideo({ video: this.video(), records: [] });
+        await recordVideo({ video: this.video(), records: [], ...(this.runStart && { run: this.runStart }) });
       } catch (rowErr) {
         log.error('projection row refused', { videoId: this.videoId, error: String(rowErr) });
       }

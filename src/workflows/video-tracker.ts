@@ -63,11 +63,14 @@ export class VideoTracker implements StageClock {
     if (this.state) {
       this.policy = await stallPolicy();
     } else {
-      const loaded = await loadVideo(this.videoId);
+      // With the run's id: a retry of this first task must get what the run started from, not its own writes.
+      const { runId } = workflowInfo();
+      const loaded = await loadVideo(this.videoId, runId);
       this.policy = loaded.policy;
       this.state = loaded.stored
         ? { video: loaded.stored.video, seenEventIds: loaded.stored.seenEventIds }
         : newTracker(newVideo(this.videoId, nowIso()));
+      this.projection.startedFrom({ runId, base: loaded.stored?.video ?? null });
     }
     this.visibility.show(this.video);
   }

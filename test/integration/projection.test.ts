@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connectDatabase, type Orm } from '../../src/db/index.js';
 import { isDataRefused, isDatabaseUnavailable } from '../../src/db/errors.js';
-import { findHistory, findVideo, saveVideo } from '../../src/db/video-store.js';
+import { createProjectionStore, findHistory, findVideo, saveVideo } from '../../src/db/video-store.js';
 import { applyEvent, newTracker, newVideo, type TrackerState } from '../../src/domain/video.js';
 import { LIMITS, registrationEvent, type VideoEvent } from '../../src/domain/events.js';
 import { ev, uniqueId } from '../support/events.js';
@@ -68,5 +68,46 @@ describe('saveVideo', () => {
     } finally {
       await nowhere.close(true);
     }
+  });
+});
+
+describe('a run that loads what it wrote itself', () => {
+  // A run's first workflow task, retried after its local activities wrote (a worker killed or
+  // overloaded mid-task), loads the video again: it must get what the run started from.
+  const store = () => createProjectionStore(orm);
+
+  it('a new video: the run that wrote it loads nothing; another run loads the row', async () => {
+    const id = uniqueId();
+    const { states, records } = steps(id, [ev.uploaded(id, 'u'), ev.started(id), ev.completed(id)]);
+    await store().save(states[2]!.video, records, { runId: 'run-a', base: null });
+
+    expect(await store().load(id, 'run-a')).toBeNull();
+    const later = await store().load(id, 'run-b');
+    expect(later?.video).toMatchObject({ status: 'completed', version: 3 });
+    expect(later?.seenEventIds).toEqual(records.map((r) => r.eventId));
+    expect((await store().load(id))?.video.version).toBe(3);
+  });
+
+  it('a stored video: the run that wrote on top of it loads it as it was, with the event ids it had', async () => {
+    const id = uniqueId();
+    const { states, records } = steps(id, [ev.uploaded(id, 'u'), ev.started(id), ev.progress(id, 40), ev.completed(id)]);
+    await store().save(states[1]!.video, records.slice(0, 2), { runId: 'run-a', base: null });
+    const base = (await store().load(id, 'run-b'))!;
+    await store().save(states[3]!.video, records.slice(2), { runId: 'run-b', base: base.video });
+    // Written again by the same run (a later task): still what it started from.
+    await store().save(states[3]!.video, [], { runId: 'run-b', base: base.video });
+
+    const again = await store().load(id, 'run-b');
+    expect(again).toEqual({ video: base.video, seenEventIds: records.slice(0, 2).map((r) => r.eventId) });
+    expect(again?.video).toMatchObject({ status: 'processing', version: 2 });
+    expect((await store().load(id, 'run-c'))?.video).toMatchObject({ status: 'completed', version: 4 });
+  });
+
+  it('a continued run (which loads nothing) clears the mark: every later run loads the row', async () => {
+    const id = uniqueId();
+    const { states, records } = steps(id, [ev.uploaded(id, 'u'), ev.started(id)]);
+    await store().save(states[0]!.video, records.slice(0, 1), { runId: 'run-a', base: null });
+    await store().save(states[1]!.video, records.slice(1));
+    expect((await store().load(id, 'run-a'))?.video).toMatchObject({ status: 'processing', version: 2 });
   });
 });
