@@ -33,9 +33,8 @@ export async function startApi(config: Config, logger: Logger): Promise<Running 
   const app = createApi({
     videos,
     orm,
-    queryTimeoutMs: config.TEMPORAL_QUERY_TIMEOUT_MS,
     finalViews,
-    liveViews: createLiveViews(videos.liveStatus, { maxAgeMs: config.LIVE_VIEW_MAX_AGE }),
+    liveViews: createLiveViews(videos.liveStatus, { maxAgeMs: config.LIVE_VIEW_MAX_AGE, timeoutMs: config.TEMPORAL_QUERY_TIMEOUT_MS }),
     openLink: storage.openLink,
     uploadLink: storage.uploadLink,
     cursors: createCursors(config.API_CURSOR_SECRET ?? config.AUTH_JWT_SECRET),

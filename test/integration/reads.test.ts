@@ -203,8 +203,8 @@ describe('reads of a video in flight', () => {
       if (counted.calls === 1) await released;
       return status;
     };
-    const liveViews = createLiveViews(held, { maxAgeMs: 0 });
-    const { app } = startTestApi(h, { videos, liveViews, queryTimeoutMs: 10_000 });
+    const liveViews = createLiveViews(held, { maxAgeMs: 0, timeoutMs: 10_000 });
+    const { app } = startTestApi(h, { videos, liveViews });
 
     const reads = Array.from({ length: 20 }, () => get(app, videoId, 'alice'));
     await eventually(() => (liveViews.stats().joined === 19 ? true : undefined));
@@ -213,7 +213,7 @@ describe('reads of a video in flight', () => {
     expect(responses.map((r) => [r.status, r.headers.get('X-Status-Source')])).toEqual(Array(20).fill([200, 'workflow']));
     expect(new Set(await Promise.all(responses.map((r) => r.text()))).size).toBe(1);
     expect(counted.calls).toBe(1);
-    expect(liveViews.stats()).toEqual({ queries: 1, joined: 19, reused: 0 });
+    expect(liveViews.stats()).toEqual({ queries: 1, joined: 19, reused: 0, refreshed: 0 });
 
     // The query answered: with LIVE_VIEW_MAX_AGE 0, the next read asks again.
     const next = await get(app, videoId, 'alice');
@@ -226,7 +226,8 @@ describe('reads of a video in flight', () => {
     const videoId = await inFlightVideo();
     const { counted, ask } = countedQueries();
     let clock = 10_000;
-    const liveViews = createLiveViews(ask, { maxAgeMs: 250, now: () => clock });
+    // No refresh in the background here (refreshAfterMs = the bound): each query is one a read waits for.
+    const liveViews = createLiveViews(ask, { maxAgeMs: 250, timeoutMs: 1_000, refreshAfterMs: 250, now: () => clock });
     const { app } = startTestApi(h, { videos, liveViews });
 
     const first = await get(app, videoId, 'alice');
@@ -258,9 +259,35 @@ describe('reads of a video in flight', () => {
     expect(counted.calls).toBe(2);
   });
 
+  it('keep finding a view within the bound: one served past 3/4 of it is refreshed in the background', async () => {
+    const videoId = await inFlightVideo();
+    const { counted, ask } = countedQueries();
+    let clock = 10_000;
+    const liveViews = createLiveViews(ask, { maxAgeMs: 250, timeoutMs: 1_000, now: () => clock });
+    const { app } = startTestApi(h, { videos, liveViews });
+    const seen = (await (await get(app, videoId, 'alice')).json()) as VideoView;
+    await videos.sendEvent(ev.progress(videoId, 40));
+    await eventually(async () => {
+      const live = await videos.liveStatus(videoId, 2_000);
+      return live.kind === 'live' && live.view.progress === 40 ? true : undefined;
+    });
+
+    clock += 200; // past 3/4 of the bound: served as it was, and refreshed
+    const served = await get(app, videoId, 'alice');
+    expect(served.headers.get('X-Status-Age')).toBe('200');
+    expect(await served.json()).toEqual(seen);
+    await eventually(() => (liveViews.recent(videoId)?.status.kind === 'live' && liveViews.recent(videoId)!.answeredAt === clock ? true : undefined));
+    expect(counted.calls).toBe(2);
+
+    const refreshed = await get(app, videoId, 'alice');
+    expect(refreshed.headers.get('X-Status-Age')).toBe('0');
+    expect(await refreshed.json()).toMatchObject({ progress: 40 });
+    expect(counted.calls).toBe(2);
+  });
+
   it("are never served a reused view of another user's video", async () => {
     const videoId = await inFlightVideo();
-    const liveViews = createLiveViews(videos.liveStatus, { maxAgeMs: 60_000 });
+    const liveViews = createLiveViews(videos.liveStatus, { maxAgeMs: 60_000, timeoutMs: 1_000 });
     const { app } = startTestApi(h, { videos, liveViews });
     expect((await get(app, videoId, 'alice')).status).toBe(200);
     expect(liveViews.recent(videoId)).toBeDefined();
@@ -271,7 +298,7 @@ describe('reads of a video in flight', () => {
 
   it("show this process's own changes at once: a registration, an operator's action", async () => {
     const videoId = await inFlightVideo();
-    const liveViews = createLiveViews(videos.liveStatus, { maxAgeMs: 60_000 });
+    const liveViews = createLiveViews(videos.liveStatus, { maxAgeMs: 60_000, timeoutMs: 1_000 });
     const { app } = startTestApi(h, { videos, liveViews });
     const call = (path: string, as: string, body: unknown) =>
       app.request(path, { method: 'POST', headers: { Authorization: `Bearer ${tokens[as]}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
@@ -296,7 +323,7 @@ describe('reads of a video whose workflow does not answer', () => {
       await ask(id, t);
       return { kind: 'unavailable', error: new Error('not answering') } satisfies LiveStatus;
     };
-    const liveViews = createLiveViews(notAnswering, { maxAgeMs: 60_000 });
+    const liveViews = createLiveViews(notAnswering, { maxAgeMs: 60_000, timeoutMs: 1_000 });
     const { app } = startTestApi(h, { videos, liveViews });
     const videoId = await inFlightVideo();
     for (let i = 1; i <= 2; i++) {

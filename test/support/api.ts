@@ -28,7 +28,10 @@ export interface TestApi {
 
 const feeds = new Set<VideoChangeFeed>();
 
-export function startTestApi(h: TemporalHarness, overrides: Partial<ApiDeps> = {}): TestApi {
+/** What a test may override: any dependency, and the query timeout of the default liveViews. */
+export type TestApiOverrides = Partial<ApiDeps> & { queryTimeoutMs?: number };
+
+export function startTestApi(h: TemporalHarness, { queryTimeoutMs = 2_000, ...overrides }: TestApiOverrides = {}): TestApi {
   const feed = openVideoChangeFeed(h.config.DATABASE_URL, testLogger);
   feeds.add(feed);
   const orm = overrides.orm ?? h.orm;
@@ -38,8 +41,7 @@ export function startTestApi(h: TemporalHarness, overrides: Partial<ApiDeps> = {
     videos,
     orm,
     finalViews: createFinalViews(feed, { max: defaults.FINAL_VIEW_CACHE_SIZE }),
-    liveViews: createLiveViews(videos.liveStatus, { maxAgeMs: defaults.LIVE_VIEW_MAX_AGE }),
-    queryTimeoutMs: 2_000,
+    liveViews: createLiveViews(videos.liveStatus, { maxAgeMs: defaults.LIVE_VIEW_MAX_AGE, timeoutMs: queryTimeoutMs }),
     openLink: linksAsStored,
     cursors: createCursors(),
     live: createLiveVideos(feed, (videoId) => findVideo(orm.em.fork(), videoId)),

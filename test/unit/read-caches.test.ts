@@ -195,9 +195,9 @@ describe('live views', () => {
 
   it('concurrent reads of one video share one query', async () => {
     const w = testWorkflow();
-    const views = createLiveViews(w.ask, { maxAgeMs: 0 });
-    const reads = Array.from({ length: 5 }, () => views.ask('v1', 1_000));
-    const other = views.ask('v2', 1_000);
+    const views = createLiveViews(w.ask, { maxAgeMs: 0, timeoutMs: 1_000 });
+    const reads = Array.from({ length: 5 }, () => views.ask('v1'));
+    const other = views.ask('v2');
     expect(w.pending.map((p) => p.videoId)).toEqual(['v1', 'v2']);
     w.pending[0]!.answer(live('v1'));
     w.pending[1]!.answer(live('v2'));
@@ -205,30 +205,30 @@ describe('live views', () => {
     expect(new Set(answers).size).toBe(1);
     expect(answers[0]!.status).toEqual(live('v1'));
     expect((await other).status).toEqual(live('v2'));
-    expect(views.stats()).toEqual({ queries: 2, joined: 4, reused: 0 });
+    expect(views.stats()).toEqual({ queries: 2, joined: 4, reused: 0, refreshed: 0 });
   });
 
   it('underWay: the query a read may join, only while it is under way', async () => {
     const w = testWorkflow();
-    const views = createLiveViews(w.ask, { maxAgeMs: 0 });
+    const views = createLiveViews(w.ask, { maxAgeMs: 0, timeoutMs: 1_000 });
     expect(views.underWay('v1')).toBeUndefined();
-    const asked = views.ask('v1', 1_000);
+    const asked = views.ask('v1');
     const joined = views.underWay('v1');
     expect(joined).toBe(asked);
     w.pending[0]!.answer(live('v1'));
     await asked;
     expect(views.underWay('v1')).toBeUndefined();
-    expect(views.stats()).toEqual({ queries: 1, joined: 1, reused: 0 });
+    expect(views.stats()).toEqual({ queries: 1, joined: 1, reused: 0, refreshed: 0 });
   });
 
   it('with maxAgeMs 0, a read after an answer asks again', async () => {
     const w = testWorkflow();
-    const views = createLiveViews(w.ask, { maxAgeMs: 0 });
-    const first = views.ask('v1', 1_000);
+    const views = createLiveViews(w.ask, { maxAgeMs: 0, timeoutMs: 1_000 });
+    const first = views.ask('v1');
     w.pending[0]!.answer(live('v1', 1));
     await first;
     expect(views.recent('v1')).toBeUndefined();
-    const second = views.ask('v1', 1_000);
+    const second = views.ask('v1');
     expect(w.pending).toHaveLength(2);
     w.pending[1]!.answer(live('v1', 2));
     expect((await second).status).toEqual(live('v1', 2));
@@ -237,29 +237,68 @@ describe('live views', () => {
   it('serves a live view again for at most maxAgeMs after the workflow answered', async () => {
     const w = testWorkflow();
     let clock = 1_000;
-    const views = createLiveViews(w.ask, { maxAgeMs: 250, now: () => clock });
-    const first = views.ask('v1', 1_000);
+    const views = createLiveViews(w.ask, { maxAgeMs: 250, timeoutMs: 1_000, refreshAfterMs: 250, now: () => clock });
+    const first = views.ask('v1');
     clock = 1_100;
     w.pending[0]!.answer(live('v1', 1));
     expect((await first).answeredAt).toBe(1_100);
     clock = 1_350; // 250 ms after the answer: still served
     expect(views.recent('v1')?.status).toEqual(live('v1', 1));
-    expect((await views.ask('v1', 1_000)).status).toEqual(live('v1', 1));
+    expect((await views.ask('v1')).status).toEqual(live('v1', 1));
     expect(w.pending).toHaveLength(1);
     clock = 1_351; // past the bound: asked again
     expect(views.recent('v1')).toBeUndefined();
-    const again = views.ask('v1', 1_000);
+    const again = views.ask('v1');
     expect(w.pending).toHaveLength(2);
     w.pending[1]!.answer(live('v1', 2));
     expect((await again).status).toEqual(live('v1', 2));
-    expect(views.stats()).toEqual({ queries: 2, joined: 0, reused: 2 });
+    expect(views.stats()).toEqual({ queries: 2, joined: 0, reused: 2, refreshed: 0 });
+  });
+
+  it('refreshes a live view served past 3/4 of maxAgeMs in the background, once, and serves the old one meanwhile', async () => {
+    const w = testWorkflow();
+    let clock = 0;
+    const views = createLiveViews(w.ask, { maxAgeMs: 200, timeoutMs: 1_000, now: () => clock });
+    const first = views.ask('v1');
+    w.pending[0]!.answer(live('v1', 1));
+    await first;
+    clock = 150; // 3/4 of the bound: not yet
+    expect(views.recent('v1')?.status).toEqual(live('v1', 1));
+    expect(w.pending).toHaveLength(1);
+    clock = 151; // past it: served, and one query in the background
+    expect(views.recent('v1')?.status).toEqual(live('v1', 1));
+    expect(w.pending).toHaveLength(2);
+    expect((await views.ask('v1')).status).toEqual(live('v1', 1));
+    expect(w.pending).toHaveLength(2); // not twice while it is under way
+    clock = 180;
+    w.pending[1]!.answer(live('v1', 2));
+    await views.underWay('v1');
+    expect(views.recent('v1')).toMatchObject({ status: live('v1', 2), answeredAt: 180 });
+    expect(views.stats()).toMatchObject({ queries: 2, refreshed: 1 });
+  });
+
+  it('a video read once is never refreshed, and a bound of 0 never reuses nor refreshes', async () => {
+    const w = testWorkflow();
+    let clock = 0;
+    const views = createLiveViews(w.ask, { maxAgeMs: 200, timeoutMs: 1_000, now: () => clock });
+    const first = views.ask('v1');
+    w.pending[0]!.answer(live('v1', 1));
+    await first;
+    clock = 10_000;
+    expect(w.pending).toHaveLength(1);
+    const off = createLiveViews(w.ask, { maxAgeMs: 0, timeoutMs: 1_000, now: () => clock });
+    const read = off.ask('v2');
+    w.pending[1]!.answer(live('v2'));
+    await read;
+    expect(off.recent('v2')).toBeUndefined();
+    expect(off.stats()).toMatchObject({ queries: 1, refreshed: 0 });
   });
 
   it('reuses only live views: not found, closed and not answering are asked again', async () => {
     const w = testWorkflow();
-    const views = createLiveViews(w.ask, { maxAgeMs: 60_000 });
+    const views = createLiveViews(w.ask, { maxAgeMs: 60_000, timeoutMs: 1_000 });
     for (const status of [{ kind: 'not-found' }, { kind: 'closed' }, { kind: 'unavailable', error: new Error('x') }] as LiveStatus[]) {
-      const read = views.ask('v1', 1_000);
+      const read = views.ask('v1');
       w.pending.at(-1)!.answer(status);
       expect((await read).status).toBe(status);
       expect(views.recent('v1')).toBeUndefined();
@@ -274,19 +313,19 @@ describe('live views', () => {
         calls++;
         throw new Error('boom');
       },
-      { maxAgeMs: 60_000 },
+      { maxAgeMs: 60_000, timeoutMs: 1_000 },
     );
-    expect((await views.ask('v1', 1_000)).status.kind).toBe('unavailable');
-    expect((await views.ask('v1', 1_000)).status.kind).toBe('unavailable');
+    expect((await views.ask('v1')).status.kind).toBe('unavailable');
+    expect((await views.ask('v1')).status.kind).toBe('unavailable');
     expect(calls).toBe(2);
   });
 
   it('forget: the next read asks again, even while a query is under way (its answer is not kept)', async () => {
     const w = testWorkflow();
-    const views = createLiveViews(w.ask, { maxAgeMs: 60_000 });
-    const before = views.ask('v1', 1_000);
+    const views = createLiveViews(w.ask, { maxAgeMs: 60_000, timeoutMs: 1_000 });
+    const before = views.ask('v1');
     views.forget('v1'); // say, the video was registered meanwhile
-    const after = views.ask('v1', 1_000);
+    const after = views.ask('v1');
     expect(w.pending).toHaveLength(2);
     w.pending[0]!.answer(live('v1', 1));
     w.pending[1]!.answer(live('v1', 2));
@@ -296,8 +335,8 @@ describe('live views', () => {
   });
 
   it('keeps the answers of at most max videos', async () => {
-    const views = createLiveViews((videoId) => Promise.resolve(live(videoId)), { maxAgeMs: 60_000, max: 2 });
-    for (const id of ['v1', 'v2', 'v3']) await views.ask(id, 1_000);
+    const views = createLiveViews((videoId) => Promise.resolve(live(videoId)), { maxAgeMs: 60_000, timeoutMs: 1_000, max: 2 });
+    for (const id of ['v1', 'v2', 'v3']) await views.ask(id);
     expect(views.recent('v1')).toBeUndefined();
     expect(views.recent('v3')).toBeDefined();
   });

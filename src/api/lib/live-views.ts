@@ -4,7 +4,12 @@
  *  - reads of one video that arrive while a query for it is under way wait for that query's
  *    answer instead of asking again (one query, however many reads);
  *  - a live view the workflow gave at most `maxAgeMs` ago (LIVE_VIEW_MAX_AGE) is served again
- *    without asking (0: never; a read that arrives after an answer asks anew).
+ *    without asking (0: never; a read that arrives after an answer asks anew);
+ *  - a live view served again when it is older than `refreshAfterMs` (3/4 of maxAgeMs) also
+ *    starts one query in the background, so that the reads of a video being read keep finding a
+ *    view within the bound instead of waiting for a query once per maxAgeMs (what set the tail
+ *    latency of such reads). At most one query per video per refreshAfterMs and query, and only
+ *    for videos that are read: a video read once is never refreshed.
  * Only live views are reused; "no such workflow", "closed" and "not answering" are answers to the
  * reads that shared the query only. At most `max` videos' answers are kept (least recently read go
  * first), each for `maxAgeMs`.
@@ -32,6 +37,8 @@ export interface LiveViewsStats {
   joined: number;
   /** Reads served a live view answered earlier (within maxAgeMs). */
   reused: number;
+  /** Queries sent in the background, to refresh a live view being read (counted in queries too). */
+  refreshed: number;
 }
 
 export interface LiveViews {
@@ -44,7 +51,7 @@ export interface LiveViews {
   /** The answer of the query under way for the video, if there is one (joining it). */
   underWay(videoId: string): Promise<LiveAnswer> | undefined;
   /** The workflow's answer: a recent live view, else the query under way for the video, else a new query. */
-  ask(videoId: string, timeoutMs: number): Promise<LiveAnswer>;
+  ask(videoId: string): Promise<LiveAnswer>;
   /** The video changed through this process: its next read asks the workflow again. */
   forget(videoId: string): void;
   stats(): LiveViewsStats;
@@ -55,6 +62,10 @@ export type AskWorkflow = (videoId: string, timeoutMs: number) => Promise<LiveSt
 export interface LiveViewsOptions {
   /** LIVE_VIEW_MAX_AGE in ms; 0: a live view is never served again. */
   maxAgeMs: number;
+  /** How long a query may take (TEMPORAL_QUERY_TIMEOUT_MS); then its answer is "not answering". */
+  timeoutMs: number;
+  /** A live view served again past this age is refreshed in the background (default 3/4 of maxAgeMs; maxAgeMs or more: never). */
+  refreshAfterMs?: number;
   /** How many videos' recent answers to keep at most. */
   max?: number;
   now?: () => number;
@@ -67,24 +78,34 @@ export interface LiveViewsOptions {
  */
 export const LIVE_VIEWS_KEPT = 1_000;
 
-export function createLiveViews(askWorkflow: AskWorkflow, { maxAgeMs, max = LIVE_VIEWS_KEPT, now = () => performance.now() }: LiveViewsOptions): LiveViews {
+/** A live view served again past this share of the bound is refreshed in the background. */
+export const REFRESH_AFTER_SHARE = 0.75;
+
+export function createLiveViews(askWorkflow: AskWorkflow, options: LiveViewsOptions): LiveViews {
+  const { maxAgeMs, timeoutMs, max = LIVE_VIEWS_KEPT, now = () => performance.now() } = options;
+  const refreshAfterMs = options.refreshAfterMs ?? maxAgeMs * REFRESH_AFTER_SHARE;
   const answers = new Lru<string, LiveAnswer>(maxAgeMs > 0 ? max : 0);
   const asking = new Map<string, { answer?: Promise<LiveAnswer> }>();
-  const stats: LiveViewsStats = { queries: 0, joined: 0, reused: 0 };
+  const stats: LiveViewsStats = { queries: 0, joined: 0, reused: 0, refreshed: 0 };
 
   const recent = (videoId: string): LiveAnswer | undefined => {
     const answer = answers.get(videoId);
     if (!answer) return undefined;
-    if (now() - answer.answeredAt > maxAgeMs) {
+    const age = now() - answer.answeredAt;
+    if (age > maxAgeMs) {
       answers.delete(videoId);
       return undefined;
     }
     stats.reused++;
+    if (age > refreshAfterMs && !asking.has(videoId)) {
+      stats.refreshed++;
+      void query(videoId);
+    }
     return answer;
   };
 
   /** Sends a query; while it is under way, the video's reads wait for it. */
-  const query = (videoId: string, timeoutMs: number): Promise<LiveAnswer> => {
+  const query = (videoId: string): Promise<LiveAnswer> => {
     stats.queries++;
     const underWay: { answer?: Promise<LiveAnswer> } = {};
     asking.set(videoId, underWay);
@@ -118,10 +139,10 @@ export function createLiveViews(askWorkflow: AskWorkflow, { maxAgeMs, max = LIVE
     now,
     recent,
     underWay,
-    ask(videoId, timeoutMs) {
+    ask(videoId) {
       const reused = recent(videoId);
       if (reused) return Promise.resolve(reused);
-      return underWay(videoId) ?? query(videoId, timeoutMs);
+      return underWay(videoId) ?? query(videoId);
     },
     forget(videoId) {
       answers.delete(videoId);

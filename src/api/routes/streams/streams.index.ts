@@ -21,7 +21,6 @@ import { streamVideo, streamVideos } from './streams.routes.js';
 export interface StreamsDeps {
   videos: VideoGateway;
   orm: MikroORM;
-  queryTimeoutMs: number;
   openLink: LinkOpener;
   live: LiveVideos;
   /** A comment this often keeps proxies from closing an idle stream. */

@@ -19,7 +19,6 @@ export type StatusSource = 'workflow' | 'database';
 export interface ReadDeps {
   /** Forked for each read of Postgres (a read needs no request context). */
   em: EntityManager;
-  queryTimeoutMs: number;
   finalViews: FinalViews;
   liveViews: LiveViews;
 }
@@ -72,14 +71,14 @@ export async function readVideo(deps: ReadDeps, videoId: string): Promise<ReadRe
     ({ stored, kept: keptNow } = await finalViews.load(videoId, () => findVideo(deps.em.fork(), videoId)));
   } catch (err) {
     // Postgres is out: the workflow may still answer for a video in flight.
-    const live = early ?? (await liveViews.ask(videoId, deps.queryTimeoutMs));
+    const live = early ?? (await liveViews.ask(videoId));
     if (isLive(live)) return fromWorkflow(live, liveViews);
     throw err;
   }
   const fromDatabase = (): ReadResult => ({ view: keptNow?.view ?? toView(stored!), source: 'database', ageMs: 0, maxAgeMs: null, memo: keptNow ?? {} });
   if (stored && isTerminal(stored.status)) return fromDatabase();
 
-  const live = early ?? (await liveViews.ask(videoId, deps.queryTimeoutMs));
+  const live = early ?? (await liveViews.ask(videoId));
   if (isLive(live)) return fromWorkflow(live, liveViews);
   if (stored) return fromDatabase();
   // Nothing stored and Temporal silent: the video may exist but is not persisted yet.

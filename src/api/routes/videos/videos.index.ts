@@ -20,7 +20,6 @@ import { getVideo, getVideoEvents, listVideos, registerVideo } from './videos.ro
 export interface VideosDeps {
   videos: VideoGateway;
   orm: MikroORM;
-  queryTimeoutMs: number;
   /** Makes the images link one that opens (presigned), for every video the API shows. */
   openLink: LinkOpener;
   /** Signs and reads the paging cursors of every list. */
@@ -37,8 +36,8 @@ export interface VideosDeps {
 const listingPosition = z.tuple([z.string(), z.string()]);
 const historyPosition = z.tuple([z.number().int().min(0)]);
 
-export function createVideosRouter({ videos, orm, queryTimeoutMs, openLink, uploadLink, cursors, finalViews, liveViews }: VideosDeps) {
-  const readable = (principal: Principal, videoId: string) => readReadableVideo({ em: orm.em, queryTimeoutMs, finalViews, liveViews }, principal, videoId);
+export function createVideosRouter({ videos, orm, openLink, uploadLink, cursors, finalViews, liveViews }: VideosDeps) {
+  const readable = (principal: Principal, videoId: string) => readReadableVideo({ em: orm.em, finalViews, liveViews }, principal, videoId);
 
   return createRouter()
     .openapi(registerVideo, async (c) => {
