@@ -102,7 +102,9 @@ export const envSchema = z.object({
   /** How many finished videos' final views each API process keeps in memory (0: none). */
   FINAL_VIEW_CACHE_SIZE: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
   /** How long a workflow's live view may be served again without a new query (0: never). */
-  LIVE_VIEW_MAX_AGE: durationOrZero('250ms').refine((ms) => ms <= 60_000, 'must be at most 60s'),
+  LIVE_VIEW_MAX_AGE: durationOrZero('250ms')
+    .refine((ms) => ms <= 60_000, 'must be at most 60s')
+    .refine((ms) => Number.isInteger(ms), 'must be whole milliseconds'),
   /** A comment on every open SSE stream this often, so proxies keep idle streams open. */
   SSE_HEARTBEAT_INTERVAL: duration('15s'),
   STUCK_UPLOADED_AFTER: duration('15m'),

@@ -40,6 +40,7 @@ describe('configuration', () => {
     expect(loadConfig({ LIVE_VIEW_MAX_AGE: '0ms' }).LIVE_VIEW_MAX_AGE).toBe(0);
     expect(() => loadConfig({ LIVE_VIEW_MAX_AGE: 'soon', FINAL_VIEW_CACHE_SIZE: '-1' })).toThrow(/FINAL_VIEW_CACHE_SIZE[\s\S]*LIVE_VIEW_MAX_AGE/);
     expect(() => loadConfig({ LIVE_VIEW_MAX_AGE: '2m' })).toThrow(/LIVE_VIEW_MAX_AGE/);
+    expect(() => loadConfig({ LIVE_VIEW_MAX_AGE: '1.5ms' })).toThrow(/LIVE_VIEW_MAX_AGE: must be whole milliseconds/);
   });
 
   it('treats empty values as unset', () => {
