@@ -43,7 +43,12 @@ const endpointOf = (as: string, id: string) => api.endpointOf(as, id);
 const subscribe: WebhooksApi['subscribe'] = (as, events) => api.subscribe(as, events);
 const redeliver = (as: string, endpointId: string, deliveryId: string) => api.post(`/v1/webhooks/${endpointId}/deliveries/${deliveryId}/redeliver`, as);
 /** Waits for a workflow to close: time skips through its timers. */
-const finished = (workflowId: string) => env.client.workflow.getHandle(workflowId).result() as Promise<unknown>;
+/** A workflow's result, once it exists: a delivery's row is recorded just before its workflow is started. */
+const finished = async (workflowId: string): Promise<unknown> => {
+  const handle = env.client.workflow.getHandle(workflowId);
+  await eventually(() => handle.describe().then(() => true));
+  return handle.result();
+};
 const at = (iso: string | null) => Date.parse(iso ?? 'missing');
 
 describe('failure notices on production deadlines', () => {
