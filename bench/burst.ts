@@ -34,13 +34,14 @@ import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker, type InjectedSinks } from '@temporalio/worker';
+import { Worker, type InjectedSinks } from '@temporalio/worker';
 import proto from '@temporalio/proto';
 import pg from 'pg';
 import { signDevToken } from '../src/api/lib/auth.js';
 import { parseMemorySize, sizeWorker } from '../src/config/worker-sizing.js';
 import { EVENT_TYPES, type VideoEventInput } from '../src/domain/events.js';
 import { createEventPublisher } from '../test/support/event-publisher.js';
+import { startFloorWorker } from './floor.js';
 import { floorEventSignal, type FloorSinks, type floorOpenWorkflow } from './floor-workflows.js';
 import { config, freePort, int, logger, logPath, markdownTable, onStop, percentile, run, runBench, spawnVidproc, startStack, stopAll, stopProcess, until } from './stack.js';
 
@@ -197,17 +198,7 @@ async function measureFloorStarts(address: string, videos: number): Promise<numb
   const taskQueue = `bench-floor-open-${run}`;
   let started = 0;
   const sinks: InjectedSinks<FloorSinks> = { floor: { started: { fn: () => void started++, callDuringReplay: false } } };
-  const nativeConnection = await NativeConnection.connect({ address });
-  const worker = await Worker.create({
-    connection: nativeConnection,
-    namespace: config.temporal.namespace,
-    taskQueue,
-    workflowsPath: fileURLToPath(new URL('./floor-workflows.ts', import.meta.url)),
-    sinks,
-  });
-  const running = worker.run();
-  const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const { client, close } = await startFloorWorker(address, taskQueue, sinks);
   try {
     const t0 = performance.now();
     let next = 0;
@@ -229,10 +220,7 @@ async function measureFloorStarts(address: string, videos: number): Promise<numb
     logger.warn({ videos, signalledMs, ms }, 'floor done');
     return ms;
   } finally {
-    worker.shutdown();
-    await running;
-    await nativeConnection.close();
-    await connection.close();
+    await close();
   }
 }
 

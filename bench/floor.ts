@@ -7,9 +7,9 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker, type InjectedSinks } from '@temporalio/worker';
 import { EVENT_TYPES } from '../src/domain/events.js';
-import { floorEventSignal, floorStatusQuery, type floorWorkflow } from './floor-workflows.js';
+import { floorEventSignal, floorStatusQuery, type FloorSinks, type floorWorkflow } from './floor-workflows.js';
 import { config, cpuMeter, percentile, run } from './stack.js';
 
 export interface FloorResult {
@@ -23,18 +23,36 @@ export interface FloorResult {
 /** In-flight signal-with-start chains at once: what the bridge's prefetch allows it. */
 const SIGNALLERS = config.AMQP_PREFETCH;
 
-export async function measureFloor(address: string, options: { videos: number; connections: number; durationS: number; server: number | undefined }): Promise<FloorResult> {
-  const taskQueue = `bench-floor-${run}`;
+/**
+ * A worker of the floor's trivial workflows (bench/floor-workflows.ts) on `taskQueue`, in this
+ * process, and a client to drive them; `close` stops and closes both.
+ */
+export async function startFloorWorker(address: string, taskQueue: string, sinks?: InjectedSinks<FloorSinks>) {
   const nativeConnection = await NativeConnection.connect({ address });
   const worker = await Worker.create({
     connection: nativeConnection,
     namespace: config.temporal.namespace,
     taskQueue,
     workflowsPath: fileURLToPath(new URL('./floor-workflows.ts', import.meta.url)),
+    ...(sinks && { sinks }),
   });
   const running = worker.run();
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
+  return {
+    client,
+    close: async () => {
+      worker.shutdown();
+      await running;
+      await nativeConnection.close();
+      await connection.close();
+    },
+  };
+}
+
+export async function measureFloor(address: string, options: { videos: number; connections: number; durationS: number; server: number | undefined }): Promise<FloorResult> {
+  const taskQueue = `bench-floor-${run}`;
+  const { client, close } = await startFloorWorker(address, taskQueue);
   try {
     const start = (id: string, type: string) =>
       client.workflow.signalWithStart<typeof floorWorkflow, [{ type: string }]>('floorWorkflow', {
@@ -80,9 +98,6 @@ export async function measureFloor(address: string, options: { videos: number; c
     latencies.sort((a, b) => a - b);
     return { videosPerS, burstCpuS, queriesPerS: latencies.length / options.durationS, queryP99Ms: percentile(latencies, 99) };
   } finally {
-    worker.shutdown();
-    await running;
-    await nativeConnection.close();
-    await connection.close();
+    await close();
   }
 }
