@@ -7,7 +7,7 @@ import { createFinalViews } from '../../src/api/lib/final-views.js';
 import { createLiveViews } from '../../src/api/lib/live-views.js';
 import { Lru } from '../../src/api/lib/lru.js';
 import type { VideoChange, VideoChangeFeed } from '../../src/db/video-changes.js';
-import { newVideo, type VideoState } from '../../src/domain/video.js';
+import { newVideo, toView, type VideoState } from '../../src/domain/video.js';
 import type { LiveStatus } from '../../src/temporal/video-gateway.js';
 
 const NOW = '2026-02-01T10:00:00.000Z';
@@ -304,6 +304,22 @@ describe('live views', () => {
       expect(views.recent('v1')).toBeUndefined();
     }
     expect(views.stats().queries).toBe(3);
+  });
+
+  it('does not keep a final view (finished and owned): a finished video is read from Postgres, not asked again and again', async () => {
+    const w = testWorkflow();
+    const views = createLiveViews(w.ask, { maxAgeMs: 60_000, timeoutMs: 1_000 });
+    const finished: LiveStatus = { kind: 'live', view: toView(video('v1')) };
+    const read = views.ask('v1');
+    w.pending[0]!.answer(finished);
+    expect((await read).status).toBe(finished);
+    expect(views.recent('v1')).toBeUndefined();
+    // Finished but unowned can still change (a late uploaded names the owner): kept like any live view.
+    const unowned: LiveStatus = { kind: 'live', view: toView(video('v2', { userId: null })) };
+    const second = views.ask('v2');
+    w.pending[1]!.answer(unowned);
+    await second;
+    expect(views.recent('v2')?.status).toBe(unowned);
   });
 
   it('a query that throws is an unavailable answer, and is not kept', async () => {

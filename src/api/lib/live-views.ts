@@ -20,6 +20,7 @@
  * next read shows the change; another instance may serve its older view for up to `maxAgeMs`.
  * (Bounding the queries in flight per process, past which reads share or fall back, belongs here too.)
  */
+import { isFinalView } from '../../domain/video.js';
 import type { LiveStatus } from '../../temporal/video-gateway.js';
 import { Lru } from './lru.js';
 import type { ResponseMemo } from './video-response.js';
@@ -120,7 +121,9 @@ export function createLiveViews(askWorkflow: AskWorkflow, options: LiveViewsOpti
       // Only a query the video's reads still wait for leaves its answer (not one forgotten meanwhile).
       if (asking.get(videoId) === underWay) {
         asking.delete(videoId);
-        if (status.kind === 'live') answers.set(videoId, answered);
+        // A final view is not kept here: a finished video is read from Postgres, and kept from there
+        // (final-views.ts), instead of being asked of its workflow while it lingers and is read.
+        if (status.kind === 'live' && !isFinalView(status.view)) answers.set(videoId, answered);
       }
       return answered;
     })();
