@@ -12,7 +12,7 @@ import { openReconnectingConnection } from '../amqp/connection.js';
 import { publishDeadLetter } from '../amqp/dead-letters.js';
 import { assertTopology, topologyNames } from '../amqp/topology.js';
 import type { Config } from '../config/env.js';
-import { decodeVideoEvent, type VideoEvent } from '../domain/events.js';
+import { decodeVideoEvent, type VideoEvent } from '../domain/event-schemas.js';
 import type { Logger } from '../logger.js';
 import type { VideoGateway } from '../temporal/video-gateway.js';
 import { MAX_EVENTS_PER_SIGNAL } from '../workflows/definitions.js';

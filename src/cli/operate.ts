@@ -1,12 +1,13 @@
 /**
  * The operator's tools: stalled videos, the operator actions on one video (driven by the domain's
- * OPERATOR_ACTIONS, recorded in the video's history with who did it), and the dead-letter queue.
+ * OPERATOR_REQUESTS, recorded in the video's history with who did it), and the dead-letter queue.
  */
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { listDeadLetters, replayDeadLetters } from '../amqp/dead-letters.js';
 import { loadConfig } from '../config/env.js';
-import { OPERATOR_ACTION_TYPES, OPERATOR_ACTIONS, type OperatorRequest } from '../domain/operator-actions.js';
+import { OPERATOR_ACTION_TYPES } from '../domain/operator-actions.js';
+import { OPERATOR_REQUESTS, type OperatorRequest } from '../domain/operator-requests.js';
 import type { VideoView } from '../domain/video.js';
 import { connectClient } from '../temporal/connection.js';
 import { createVideoGateway, OperatorActionRefusedError, type VideoGateway } from '../temporal/video-gateway.js';
@@ -61,7 +62,7 @@ export function addOperatorCommands(program: Command): void {
   const by = ['--by <name>', 'who is acting (default: $VIDPROC_OPERATOR or the OS user)'] as const;
   const showView = (view: VideoView) => `${view.videoId}: ${view.status}${view.stalled ? ` (stalled since ${view.stalledSince})` : ''}`;
   for (const type of OPERATOR_ACTION_TYPES) {
-    const { summary, fields, positional } = OPERATOR_ACTIONS[type] as { summary: string; fields: Record<string, { description?: string }>; positional?: string };
+    const { summary, fields, positional } = OPERATOR_REQUESTS[type] as { summary: string; fields: Record<string, { description?: string }>; positional?: string };
     const command = video.command(type).description(summary).argument('<videoId>');
     if (positional) command.argument(`<${positional}>`, fields[positional]?.description);
     for (const [name, field] of Object.entries(fields)) {

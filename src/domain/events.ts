@@ -1,9 +1,11 @@
 /**
- * The event contract: CloudEvents 1.0 in structured JSON mode, one schema per event type.
- * Pure: used by the bridge (to validate at the edge), the workflow (to re-check what it is
- * signalled) and the API (to build the registration event).
+ * The event contract's names, limits and plain builders: CloudEvents 1.0 in structured JSON mode.
+ * Pure and free of zod, so the workflow bundle (which instantiates every module it imports once per
+ * workflow) does not pay for a schema library; the schemas themselves are in event-schemas.ts.
  */
-import { z } from 'zod';
+import type { VideoEvent } from './event-schemas.js';
+
+export type { VideoEvent, VideoEventInput } from './event-schemas.js';
 
 /**
  * Limits the projection can store (src/db derives its columns from them): an event that passes
@@ -23,18 +25,6 @@ export const LIMITS = {
 } as const;
 
 export const VIDEO_ID_PATTERN = new RegExp(`^[A-Za-z0-9._-]{1,${LIMITS.videoId}}$`);
-
-/** A string Postgres can store: no NUL characters, at most `max` characters. */
-export const text = (max: number, min = 1) =>
-  z
-    .string()
-    .min(min)
-    .max(max)
-    .refine((v) => !v.includes('\u0000'), 'must not contain NUL characters');
-
-export const videoIdSchema = z
-  .string()
-  .regex(VIDEO_ID_PATTERN, `must be 1-${LIMITS.videoId} characters of A-Za-z0-9._-`);
 
 export const EVENT_TYPES = {
   uploaded: 'vidproc.video.uploaded',
@@ -77,78 +67,7 @@ export function reprocessCommand(videoId: string, attempt: number, reason: strin
 /** Routing-key pattern that binds the tracker's queue to every video event. */
 export const VIDEO_EVENT_BINDING = 'vidproc.video.#';
 
-const imagesUrlSchema = z
-  .url({ protocol: /^(https|s3)$/, hostname: /.+/ })
-  .describe('absolute https:// or s3:// URL of the images archive');
-
-export const videoErrorSchema = z.object({
-  code: text(LIMITS.errorCode),
-  message: text(LIMITS.errorMessage, 0),
-});
-
-const envelope = {
-  specversion: z.literal('1.0'),
-  id: text(LIMITS.eventId),
-  source: text(LIMITS.source),
-  subject: videoIdSchema,
-  time: z.iso.datetime({ offset: true }),
-  datacontenttype: z.string().optional(),
-};
-
-export const uploadedEventSchema = z.object({
-  ...envelope,
-  type: z.literal(EVENT_TYPES.uploaded),
-  data: z.object({
-    userId: text(LIMITS.userId),
-    fileName: text(LIMITS.fileName).optional(),
-  }),
-});
-
-export const startedEventSchema = z.object({
-  ...envelope,
-  type: z.literal(EVENT_TYPES.started),
-  data: z.object({}).optional().default({}),
-});
-
-export const progressEventSchema = z.object({
-  ...envelope,
-  type: z.literal(EVENT_TYPES.progress),
-  data: z.object({ percent: z.number().min(0).max(100) }),
-});
-
-export const completedEventSchema = z.object({
-  ...envelope,
-  type: z.literal(EVENT_TYPES.completed),
-  data: z.object({
-    imagesUrl: imagesUrlSchema,
-    frameCount: z.number().int().nonnegative().max(LIMITS.frameCount).optional(),
-  }),
-});
-
-export const failedEventSchema = z.object({
-  ...envelope,
-  type: z.literal(EVENT_TYPES.failed),
-  data: z.object({ error: videoErrorSchema }),
-});
-
-export const videoEventSchema = z.discriminatedUnion('type', [
-  uploadedEventSchema,
-  startedEventSchema,
-  progressEventSchema,
-  completedEventSchema,
-  failedEventSchema,
-]);
-
-export type VideoEvent = z.infer<typeof videoEventSchema>;
-export type VideoEventInput = z.input<typeof videoEventSchema>;
-
 export type ParseResult = { ok: true; event: VideoEvent } | { ok: false; reason: string };
-
-/** An upload registered through the API: who (the token's subject) and, optionally, the file. */
-export const registrationSchema = z.object({
-  userId: text(LIMITS.userId),
-  fileName: text(LIMITS.fileName).optional(),
-});
 
 const REGISTRATION_ID_PREFIX = 'registration:';
 
@@ -171,26 +90,3 @@ export function registrationEvent(videoId: string, userId: string, fileName: str
   };
 }
 
-/** Validates an already-decoded value against the contract; the reason names every problem. */
-export function parseVideoEvent(value: unknown): ParseResult {
-  const result = videoEventSchema.safeParse(value);
-  if (result.success) return { ok: true, event: result.data };
-  return { ok: false, reason: describeIssues(result.error) };
-}
-
-/** Decodes a message body (UTF-8 JSON) and validates it. */
-export function decodeVideoEvent(body: string): ParseResult {
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch (err) {
-    return { ok: false, reason: `not JSON: ${(err as Error).message}` };
-  }
-  return parseVideoEvent(value);
-}
-
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`)
-    .join('; ');
-}

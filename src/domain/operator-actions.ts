@@ -1,92 +1,40 @@
 /**
- * What an operator may do to a video, each action defined once: its input (one zod schema,
- * parsed the same way wherever it arrives), when it is refused, and what it does. The workflow's
- * update handlers and validators, the gateway, the CLI (and the HTTP API) are all driven by
- * OPERATOR_ACTIONS.
+ * What an operator may do to a video: when an action is refused and what it does, one entry per
+ * action type. What the operator sends for each (the fields, documented and validated) is in
+ * operator-requests.ts; this module stays free of zod because the workflow imports it.
  */
-import { z } from 'zod';
+import { checkOperatorRequest } from './contract-checks.js';
 import { formatDuration, parseDuration } from './duration.js';
-import { describeIssues, LIMITS, text } from './events.js';
+import type { CheckedOperatorRequest } from './operator-requests.js';
 import { armStageDeadline, type StallDecision, type StallPolicy } from './stall.js';
 import { failedVideo, isTerminal, type Principal, type VideoState } from './video.js';
 
 export const FAILED_BY_OPERATOR = 'FAILED_BY_OPERATOR';
+
+export const OPERATOR_ACTION_TYPES = ['retry', 'fail', 'extend'] as const;
+export type OperatorActionType = (typeof OPERATOR_ACTION_TYPES)[number];
 
 export type OperatorAction =
   | { type: 'retry' }
   | { type: 'fail'; reason: string }
   | { type: 'extend'; durationMs: number };
 
-/** A duration as operators write it (`30m`, `2h`), in milliseconds. */
-const durationSchema = z.string().transform((value, ctx) => {
-  try {
-    return parseDuration(value);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    return z.NEVER;
-  }
-});
-
-interface ActionDefinition<Fields extends z.ZodRawShape> {
-  /** One line, for the CLI's help and the API's documentation. */
-  summary: string;
-  /** What the operator sends besides who they are (`by`). */
-  fields: Fields;
-  /** The field the CLI takes as a positional argument (the others are options). */
-  positional?: keyof Fields & string;
-  toAction(input: z.output<z.ZodObject<Fields>>): OperatorAction;
-}
-
-const define = <Fields extends z.ZodRawShape>(definition: ActionDefinition<Fields>) => definition;
-
-export const OPERATOR_ACTIONS = {
-  retry: define({
-    summary: 'ask the processing service to process the video again, now',
-    fields: {},
-    toAction: () => ({ type: 'retry' }),
-  }),
-  fail: define({
-    summary: 'mark the video failed',
-    fields: { reason: text(LIMITS.errorMessage, 0).default('').describe('why (kept as the error message)') },
-    toAction: ({ reason }) => ({ type: 'fail', reason }),
-  }),
-  extend: define({
-    summary: "push the video's current deadline",
-    fields: { duration: durationSchema.describe('how much later, e.g. 30m, 2h') },
-    positional: 'duration',
-    toAction: ({ duration }) => ({ type: 'extend', durationMs: duration }),
-  }),
+/** The action a checked request asks for. */
+const TO_ACTION: { [T in OperatorActionType]: (request: CheckedOperatorRequest<T>) => OperatorAction } = {
+  retry: () => ({ type: 'retry' }),
+  fail: ({ reason }) => ({ type: 'fail', reason }),
+  extend: ({ duration }) => ({ type: 'extend', durationMs: parseDuration(duration) }),
 };
-
-export type OperatorActionType = keyof typeof OPERATOR_ACTIONS;
-export const OPERATOR_ACTION_TYPES = Object.keys(OPERATOR_ACTIONS) as OperatorActionType[];
-
-/** Who acts: kept in the video's history as `operator:<by>`. */
-const bySchema = z
-  .string({ error: 'say who you are (by)' })
-  .max(LIMITS.userId)
-  .refine((v) => v.trim() !== '', 'say who you are (by)');
-
-type Fields<T extends OperatorActionType> = (typeof OPERATOR_ACTIONS)[T]['fields'];
-const requestSchemas = Object.fromEntries(
-  OPERATOR_ACTION_TYPES.map((type) => [type, z.object({ by: bySchema, ...OPERATOR_ACTIONS[type].fields })]),
-) as unknown as Record<OperatorActionType, z.ZodType>;
-
-/** An operator's request as it travels (the update's argument): who, and the action's fields. */
-export type OperatorRequestInput<T extends OperatorActionType> = { by: string } & { [K in keyof Fields<T>]: z.input<Fields<T>[K]> };
-/** A request for any action, tagged with its type (what the gateway and the CLI pass around). */
-export type OperatorRequest = { [T in OperatorActionType]: { type: T } & OperatorRequestInput<T> }[OperatorActionType];
 
 export type ParsedOperatorRequest = { ok: true; by: string; action: OperatorAction } | { ok: false; reason: string };
 
-/** Parses a request for `type`: the one place its input is read. */
+/** Reads a request for `type` (the update's argument): the one place its input becomes an action. */
 export function parseOperatorRequest(type: OperatorActionType, input: unknown): ParsedOperatorRequest {
-  const parsed = requestSchemas[type].safeParse(input);
-  if (!parsed.success) return { ok: false, reason: describeIssues(parsed.error) };
-  const { by, ...fields } = parsed.data as { by: string };
-  return { ok: true, by, action: (OPERATOR_ACTIONS[type].toAction as (input: unknown) => OperatorAction)(fields) };
+  const checked = checkOperatorRequest(type, input);
+  if (!checked.ok) return checked;
+  const toAction = TO_ACTION[type] as (request: CheckedOperatorRequest<OperatorActionType>) => OperatorAction;
+  return { ok: true, by: checked.request.by, action: toAction(checked.request) };
 }
-
 /** Who may act on videos: operators only (the API checks it before it looks at the video). */
 export function operatorRefusal(principal: Principal): string | null {
   return principal.operator ? null : 'only operators may act on videos';

@@ -11,7 +11,8 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { VideoEvent, VideoEventInput } from '../domain/events.js';
-import type { OperatorRequest } from '../domain/operator-actions.js';
+import { describeIssues } from '../domain/event-schemas.js';
+import { operatorRequestSchemas, type OperatorRequest } from '../domain/operator-requests.js';
 import type { VideoView } from '../domain/video.js';
 import {
   eventSignal,
@@ -131,6 +132,9 @@ export function createVideoGateway(client: Client, { taskQueue, workflowDefaults
 
     /** An operator action on a running video's workflow; refused ones throw OperatorActionRefusedError. */
     async operate(videoId: string, { type, ...request }: OperatorRequest): Promise<VideoView> {
+      // Checked here too (the workflow checks again), so a bad request is refused with zod's words.
+      const checked = operatorRequestSchemas[type].safeParse(request);
+      if (!checked.success) throw new OperatorActionRefusedError(describeIssues(checked.error));
       const handle = client.workflow.getHandle(workflowIdFor(videoId));
       try {
         return await handle.executeUpdate(operatorUpdates[type as 'retry'], { args: [request] });

@@ -6,7 +6,8 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType, type UpdateDefinition } from '@temporalio/common';
 import type { VideoEventInput } from '../domain/events.js';
-import { OPERATOR_ACTION_TYPES, type OperatorActionType, type OperatorRequestInput } from '../domain/operator-actions.js';
+import { OPERATOR_ACTION_TYPES, type OperatorActionType } from '../domain/operator-actions.js';
+import type { OperatorRequestInput } from '../domain/operator-requests.js';
 import type { Dispatch } from '../domain/stall.js';
 import type { TrackerState, HistoryRecord, VideoView } from '../domain/video.js';
 import type { WebhookNotice } from '../domain/webhook-events.js';

@@ -5,7 +5,8 @@
  * then what operators see.
  */
 import { ApplicationFailure, currentUpdateInfo, log, patched, workflowInfo } from '@temporalio/workflow';
-import { describeIssues, parseVideoEvent, registrationEvent, registrationSchema, type VideoEvent, type VideoEventInput } from '../domain/events.js';
+import { checkRegistration, checkVideoEvent } from '../domain/contract-checks.js';
+import { registrationEvent, type VideoEvent, type VideoEventInput } from '../domain/events.js';
 import { applyOperatorAction, parseOperatorRequest, refuseOperatorAction, type OperatorActionType } from '../domain/operator-actions.js';
 import { afterEvent, nextWakeup, onWakeup, type Dispatch, type StallDecision, type StallPolicy } from '../domain/stall.js';
 import {
@@ -113,7 +114,7 @@ export class VideoTracker implements StageClock {
 
   drainInbox(): void {
     while (this.inbox.length > 0) {
-      const parsed = parseVideoEvent(this.inbox.shift());
+      const parsed = checkVideoEvent(this.inbox.shift());
       if (!parsed.ok) {
         log.warn('invalid event signal dropped', { videoId: this.videoId, reason: parsed.reason });
       } else if (parsed.event.subject !== this.videoId) {
@@ -126,8 +127,8 @@ export class VideoTracker implements StageClock {
 
   /** Refuses a registration in the update's validator, so a refused one leaves no trace in history. */
   validateRegistration(input: RegisterInput): void {
-    const parsed = registrationSchema.safeParse(input);
-    if (!parsed.success) throw ApplicationFailure.nonRetryable(describeIssues(parsed.error), 'InvalidRegistration');
+    const checked = checkRegistration(input);
+    if (!checked.ok) throw ApplicationFailure.nonRetryable(checked.reason, 'InvalidRegistration');
     const refusal = this.state && registrationRefusal(this.state.video, input.userId);
     if (refusal) throw ApplicationFailure.nonRetryable(refusal, VIDEO_OWNED_BY_ANOTHER_USER);
   }

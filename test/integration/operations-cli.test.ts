@@ -68,7 +68,7 @@ describe('vidproc videos stuck / video retry|extend|fail', () => {
     expect((await vidproc('video', 'extend', id, '2h', '--by', 'ops-dan')).code).toBe(0);
     const badDuration = await vidproc('video', 'extend', id, 'later');
     expect(badDuration.code).toBe(1);
-    expect(badDuration.stderr).toMatch(/not a duration/);
+    expect(badDuration.stderr).toMatch(/duration: must be a duration like 90s/);
     const failed = await vidproc('video', 'fail', id, '--reason', 'upload is corrupt');
     expect(failed).toMatchObject({ code: 0, stdout: `${id}: failed\n` });
     const refused = await vidproc('video', 'retry', id);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { decodeVideoEvent, parseVideoEvent } from '../../src/domain/events.js';
+import { decodeVideoEvent, parseVideoEvent } from '../../src/domain/event-schemas.js';
 import { ev } from '../support/events.js';
 
 const valid = ev.completed('vid-1', 'https://cdn.example.com/a.zip', 10);
@@ -40,6 +40,10 @@ describe('the event contract', () => {
     ['a time that is not RFC 3339', { ...valid, time: 'yesterday' }, /time/],
     ['an http:// imagesUrl', { ...valid, data: { imagesUrl: 'http://cdn.example.com/a.zip' } }, /data.imagesUrl/],
     ['a relative imagesUrl', { ...valid, data: { imagesUrl: '/a.zip' } }, /data.imagesUrl/],
+    ['an imagesUrl with a newline the URL parser would drop', { ...valid, data: { imagesUrl: 'https://exa\nmple.com/a.zip' } }, /data.imagesUrl/],
+    ['an imagesUrl with surrounding spaces', { ...valid, data: { imagesUrl: ' https://cdn.example.com/a.zip' } }, /data.imagesUrl/],
+    ['an imagesUrl without //', { ...valid, data: { imagesUrl: 'https:cdn.example.com/a.zip' } }, /data.imagesUrl: must be an absolute https:\/\/ or s3:\/\/ URL/],
+    ['an s3 imagesUrl without a bucket', { ...valid, data: { imagesUrl: 's3:///key.zip' } }, /data.imagesUrl/],
     ['a negative frame count', { ...valid, data: { imagesUrl: 's3://b/a.zip', frameCount: -1 } }, /data.frameCount/],
     ['progress above 100', { ...ev.progress('v', 1), data: { percent: 101 } }, /data.percent/],
     ['uploaded without userId', { ...ev.uploaded('v', 'u'), data: {} }, /data.userId/],

@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { DurationError, formatDuration, parseDuration } from '../../src/domain/duration.js';
+import { describeIssues } from '../../src/domain/event-schemas.js';
 import { applyOperatorAction, parseOperatorRequest, refuseOperatorAction } from '../../src/domain/operator-actions.js';
+import { operatorRequestSchemas } from '../../src/domain/operator-requests.js';
 import { afterEvent, nextWakeup, onWakeup, type Dispatch, type StallPolicy } from '../../src/domain/stall.js';
 import { newVideo, type VideoState } from '../../src/domain/video.js';
 
@@ -137,12 +139,12 @@ describe('operator requests (one parse for the workflow, the gateway, the CLI)',
   it.each([
     ['retry', {}, /say who you are/],
     ['retry', { by: '  ' }, /say who you are/],
-    ['extend', { by: 'ops', duration: 'soon' }, /duration: "soon" is not a duration/],
+    ['extend', { by: 'ops', duration: 'soon' }, /duration: must be a duration like 90s/],
     ['extend', { by: 'ops', duration: 30 }, /duration/],
     ['fail', { by: 'ops', reason: 'x'.repeat(5000) }, /reason/],
-  ] as const)('refuses %s %j', (type, input, reason) => {
-    const parsed = parseOperatorRequest(type, input);
-    expect(parsed.ok).toBe(false);
-    expect(!parsed.ok && parsed.reason).toMatch(reason);
+  ] as const)('refuses %s %j, and the edge (API, gateway) says why', (type, input, reason) => {
+    expect(parseOperatorRequest(type, input).ok).toBe(false);
+    const atTheEdge = operatorRequestSchemas[type].safeParse(input);
+    expect(!atTheEdge.success && describeIssues(atTheEdge.error)).toMatch(reason);
   });
 });

@@ -3,7 +3,8 @@
  * the same update on the video's workflow, refusals as 409 problems with the workflow's reason.
  */
 import { publicVideo } from '../../../domain/public-video.js';
-import { operatorRefusal, type OperatorRequest } from '../../../domain/operator-actions.js';
+import { operatorRefusal } from '../../../domain/operator-actions.js';
+import type { OperatorRequest } from '../../../domain/operator-requests.js';
 import { OperatorActionRefusedError } from '../../../temporal/video-gateway.js';
 import { createRouter } from '../../lib/create-app.js';
 import { HttpProblem } from '../../lib/problem.js';

@@ -1,7 +1,8 @@
-/** One route per operator action, made from the domain's table (OPERATOR_ACTIONS). */
+/** One route per operator action, made from the domain's table (OPERATOR_REQUESTS). */
 import { createRoute, z } from '@hono/zod-openapi';
-import { videoIdSchema } from '../../../domain/events.js';
-import { OPERATOR_ACTION_TYPES, OPERATOR_ACTIONS, type OperatorActionType } from '../../../domain/operator-actions.js';
+import { videoIdSchema } from '../../../domain/event-schemas.js';
+import { OPERATOR_ACTION_TYPES, type OperatorActionType } from '../../../domain/operator-actions.js';
+import { OPERATOR_REQUESTS } from '../../../domain/operator-requests.js';
 import { authenticated, commonProblems, jsonBody, jsonResponse } from '../../lib/openapi.js';
 import { problemResponse } from '../../lib/problem.js';
 import { videoViewSchema } from '../videos/videos.schemas.js';
@@ -11,10 +12,10 @@ export const operatorActionRoute = (type: OperatorActionType) =>
     ...authenticated('Operations'),
     method: 'post',
     path: `/videos/{videoId}/${type}`,
-    summary: `${OPERATOR_ACTIONS[type].summary} (operators; recorded in the video's history with who did it)`,
+    summary: `${OPERATOR_REQUESTS[type].summary} (operators; recorded in the video's history with who did it)`,
     request: {
       params: z.object({ videoId: videoIdSchema }),
-      body: jsonBody(z.strictObject(OPERATOR_ACTIONS[type].fields).openapi(`${type[0]!.toUpperCase()}${type.slice(1)}Request`)),
+      body: jsonBody(z.strictObject(OPERATOR_REQUESTS[type].fields).openapi(`${type[0]!.toUpperCase()}${type.slice(1)}Request`)),
     },
     responses: {
       200: jsonResponse('Done: the video after the action', videoViewSchema),

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { videoIdSchema } from '../../../domain/events.js';
+import { videoIdSchema } from '../../../domain/event-schemas.js';
 import { commonProblems } from '../../lib/openapi.js';
 import { common, orderedWindow, videoFilterFields, videoNotYours, videosRoute } from '../videos/videos.routes.js';
 import { problemResponse } from '../../lib/problem.js';

@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { etag } from 'hono/etag';
-import { LIMITS, registrationSchema, videoIdSchema } from '../../../domain/events.js';
+import { registrationSchema, videoIdSchema } from '../../../domain/event-schemas.js';
+import { LIMITS } from '../../../domain/events.js';
 import { VIDEO_LIST_LIMIT } from '../../../domain/video-list.js';
 import { VIDEO_STATUSES } from '../../../domain/video.js';
 import { authenticated, commonProblems, jsonBody, jsonResponse, notYours } from '../../lib/openapi.js';

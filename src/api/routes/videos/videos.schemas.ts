@@ -3,7 +3,8 @@
  * domain's types: a field added to VideoView or HistoryRecord does not compile until it is here.
  */
 import { z } from '@hono/zod-openapi';
-import { LIMITS, RECORDED_EVENT_ID_MAX, progressEventSchema, videoErrorSchema, videoIdSchema } from '../../../domain/events.js';
+import { progressEventSchema, videoErrorSchema, videoIdSchema } from '../../../domain/event-schemas.js';
+import { LIMITS, RECORDED_EVENT_ID_MAX } from '../../../domain/events.js';
 import type { PublicVideo } from '../../../domain/public-video.js';
 import { VIDEO_STATUSES, type HistoryRecord } from '../../../domain/video.js';
 

@@ -4,7 +4,7 @@
  * private).
  */
 import { z } from '@hono/zod-openapi';
-import { videoIdSchema } from '../../../domain/events.js';
+import { videoIdSchema } from '../../../domain/event-schemas.js';
 import { WEBHOOK_LIMITS, webhookEventTypesSchema, type WebhookEndpoint } from '../../../domain/webhook-endpoints.js';
 import {
   DELIVERY_ERROR_MAX,
