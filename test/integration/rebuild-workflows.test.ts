@@ -18,8 +18,9 @@ import { migrateDatabase } from '../../src/db/index.js';
 import { findHistory, findVideo } from '../../src/db/video-store.js';
 import type { VideoEvent } from '../../src/domain/events.js';
 import { toView, type VideoState } from '../../src/domain/video.js';
-import type { RebuildSummary } from '../../src/processes/rebuild-workflows.js';
+import { rebuildWorkflows, type RebuildSummary } from '../../src/processes/rebuild-workflows.js';
 import { createVideoGateway, type VideoGateway } from '../../src/temporal/video-gateway.js';
+import { createWebhookGateway } from '../../src/temporal/webhook-gateway.js';
 import { deliveryWorkflowIdFor, workflowIdFor } from '../../src/workflows/definitions.js';
 import { runVidproc } from '../support/cli.js';
 import { createEventPublisher, type EventPublisher } from '../support/event-publisher.js';
@@ -202,5 +203,28 @@ describe('vidproc rebuild-workflows', () => {
     // The rebuilt `processing` video completed: its webhook went out too, once.
     await eventually(() => (receiver.unique().some((r) => r.body.data.videoId === processing) ? true : undefined), { timeoutMs: 30_000 });
     expect(receiver.unique().filter((r) => r.body.data.videoId === completed)).toHaveLength(1);
+  });
+
+  it('stops when asked after the page in flight, and resumes from where it stopped', async () => {
+    const ids = ['a', 'b', 'c'].map((p) => uniqueId(`rebuild-resume-${p}`)).sort();
+    for (const id of ids) await send(ev.uploaded(id, api.user('ann')), ev.started(id));
+    for (const id of ids) await storedWhen(id, (v) => v.status === 'processing');
+    const deps = {
+      em: () => h.orm.em.fork(),
+      videos,
+      deliveries: createWebhookGateway(h.client, { taskQueue: h.config.TEMPORAL_TASK_QUEUE }),
+    };
+    const stop = new AbortController();
+    const first = await rebuildWorkflows(deps, {
+      statuses: ['processing'],
+      ratePerSecond: 100,
+      pageSize: 1,
+      signal: stop.signal,
+      onProgress: () => stop.abort(),
+    });
+    // Their workflows run (the bridge started them): left alone.
+    expect(first).toMatchObject({ complete: false, resumeFrom: `video:${ids[0]}`, videos: { scanned: 1, started: 0, running: 1 } });
+    const rest = await rebuildWorkflows(deps, { statuses: ['processing'], ratePerSecond: 100, pageSize: 1, resume: first.resumeFrom });
+    expect(rest).toMatchObject({ complete: true, resumeFrom: null, videos: { scanned: 2, started: 0, running: 2 } });
   });
 });
