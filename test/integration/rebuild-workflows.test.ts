@@ -165,6 +165,8 @@ describe('vidproc rebuild-workflows', () => {
     const again = await summaryOf();
     expect(again.videos).toEqual({ scanned: 3, started: 0, running: 3 });
     expect(again.deliveries.started).toBe(0);
+    const text = await vidproc('--no-webhooks');
+    expect(text).toMatchObject({ code: 0, stdout: expect.stringMatching(/^videos: 3 open, 0 started, 3 already running; .*\ndone\n$/) });
 
     // The pending delivery went out on its rebuilt workflow (not an hour later), once.
     await eventually(() => (receiver.unique().some((r) => r.body.data.videoId === completed) ? true : undefined), { timeoutMs: 30_000 });
