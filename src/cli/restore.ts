@@ -36,7 +36,7 @@ const line = (s: RebuildSummary) => {
   const verb = s.dryRun ? 'would start' : 'started';
   return (
     `videos: ${s.videos.scanned} open, ${s.videos.started} ${verb}, ${s.videos.running} already running; ` +
-    `webhook deliveries: ${s.deliveries.scanned} pending, ${s.deliveries.started} ${verb}, ${s.deliveries.running} already running`
+    `webhook deliveries: ${s.deliveries.scanned} pending, ${s.deliveries.started} ${verb}, ${s.deliveries.running} with a workflow already`
   );
 };
 

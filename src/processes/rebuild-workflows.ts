@@ -48,7 +48,7 @@ export interface PassCount {
   scanned: number;
   /** Workflows started (in a dry run: that would be started). */
   started: number;
-  /** Already running, left as they were. */
+  /** Left as they were: a video's workflow is running; a delivery's ran (running, or closed within the namespace's retention). */
   running: number;
 }
 
@@ -67,7 +67,7 @@ export interface RebuildSummary {
 export interface RebuildDeps {
   em: () => EntityManager;
   videos: Pick<VideoGateway, 'restore' | 'isRunning'>;
-  deliveries: Pick<WebhookGateway, 'start' | 'isRunning'>;
+  deliveries: Pick<WebhookGateway, 'start' | 'exists'>;
 }
 
 /** A resume token from the command line, or null when it is not one. */
@@ -148,7 +148,7 @@ export async function rebuildWorkflows(deps: RebuildDeps, options: RebuildOption
             count: summary.deliveries,
             page: (after: string | null) => findPendingDeliveryIds(deps.em(), after, pageSize),
             handle: async (id: string) =>
-              (dryRun ? !(await deps.deliveries.isRunning(id)) : await deps.deliveries.start(id)) ? 'started' : 'running',
+              (dryRun ? !(await deps.deliveries.exists(id)) : await deps.deliveries.start(id)) ? 'started' : 'running',
           },
         ]
       : []),

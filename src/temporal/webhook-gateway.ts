@@ -39,11 +39,11 @@ export function createWebhookGateway(client: Client, { taskQueue }: { taskQueue:
       }
     },
 
-    /** Whether the delivery's workflow is running now. */
-    async isRunning(deliveryId: string): Promise<boolean> {
+    /** Whether a workflow ran for the delivery (running, or closed within the namespace's retention): what `start` would not start again. */
+    async exists(deliveryId: string): Promise<boolean> {
       try {
-        const { status } = await client.workflow.getHandle(deliveryWorkflowIdFor(deliveryId)).describe();
-        return status.name === 'RUNNING';
+        await client.workflow.getHandle(deliveryWorkflowIdFor(deliveryId)).describe();
+        return true;
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) return false;
         throw err;
