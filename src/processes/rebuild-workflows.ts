@@ -75,14 +75,21 @@ export function parseResumeToken(text: string): ResumeToken | null {
   return /^(video|delivery):.+$/.test(text) ? (text as ResumeToken) : null;
 }
 
-/** Waits so that calls are at most `perSecond` a second, evenly spaced (no burst after a slow call). */
-function pacer(perSecond: number, signal?: AbortSignal): () => Promise<void> {
+/**
+ * Waits so that calls are at most `perSecond` a second, evenly spaced (no burst after a slow
+ * call). Each caller takes its slot before it waits, so callers in several lanes share the rate.
+ */
+export function createPacer(
+  perSecond: number,
+  { now = Date.now, wait = (ms: number) => sleep(ms) }: { now?: () => number; wait?: (ms: number) => Promise<unknown> } = {},
+): () => Promise<void> {
   const interval = 1000 / perSecond;
-  let next = Date.now();
+  let next = now();
   return async () => {
-    const wait = next - Date.now();
-    if (wait > 0) await sleep(wait, undefined, signal ? { signal } : undefined).catch(() => undefined);
-    next = Math.max(next, Date.now()) + interval;
+    const at = now();
+    const slot = Math.max(next, at);
+    next = slot + interval;
+    if (slot > at) await wait(slot - at);
   };
 }
 
@@ -123,7 +130,7 @@ export async function rebuildWorkflows(deps: RebuildDeps, options: RebuildOption
   if (statuses.length === 0 || statuses.some((status) => isTerminal(status))) {
     throw new RangeError(`only open statuses have workflows to rebuild (${OPEN_STATUSES.join(', ')}), not ${statuses.join(', ')}`);
   }
-  const pace = pacer(ratePerSecond, signal);
+  const pace = createPacer(ratePerSecond, { wait: (ms) => sleep(ms, undefined, signal ? { signal } : undefined).catch(() => undefined) });
   const lanes = lanesFor(ratePerSecond);
   const summary: RebuildSummary = {
     dryRun,
