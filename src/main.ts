@@ -6,10 +6,12 @@
  *   token    mint a HS256 bearer token from AUTH_JWT_SECRET (development, tests)
  * and the operator's tools:
  *   videos stuck | video retry|fail|extend <id> | dlq list|replay
+ *   rebuild-workflows   start again, from Postgres, the workflows Temporal lost
  */
 import { Command } from 'commander';
 import { CliError } from './cli/cli-error.js';
 import { addOperatorCommands } from './cli/operate.js';
+import { addRestoreCommands } from './cli/restore.js';
 import { addServingCommands } from './cli/serve.js';
 import { ConfigError } from './config/env.js';
 import { createLogger } from './logger.js';
@@ -19,6 +21,7 @@ const program = new Command('vidproc')
   .showHelpAfterError();
 addServingCommands(program);
 addOperatorCommands(program);
+addRestoreCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,5 +1,13 @@
 # Amazon MQ for RabbitMQ, private (reachable from the EKS nodes only, AMQP over TLS on 5671). Its
 # user's password is generated here and kept in Secrets Manager.
+#
+# Durability pairs two choices: the deployment (CLUSTER_MULTI_AZ, the default: three nodes in
+# three zones) and the queue type, which the bridge chooses when it declares its queue and the
+# dead-letter queue (src/amqp/topology.ts): quorum queues, replicated to the three nodes (Raft, a
+# message is confirmed once a majority has it), so a node or a zone can be lost without losing a
+# message. A classic queue lives on one node: on RabbitMQ 3.13 Amazon MQ mirrors it across the
+# cluster by its own policy (mirroring is deprecated), on 4.x nothing replicates it. On a
+# SINGLE_INSTANCE broker no queue type replicates anything.
 resource "random_password" "mq" {
   length  = 32
   special = true
@@ -79,5 +87,16 @@ resource "aws_mq_broker" "this" {
     day_of_week = "SUNDAY"
     time_of_day = "04:00"
     time_zone   = "UTC"
+  }
+
+  lifecycle {
+    precondition {
+      condition     = !(var.mq_deployment_mode == "CLUSTER_MULTI_AZ" && startswith(var.mq_instance_type, "mq.t3."))
+      error_message = "A CLUSTER_MULTI_AZ broker needs an mq.m5 or mq.m7g instance type (mq.t3.micro is for SINGLE_INSTANCE only)."
+    }
+    precondition {
+      condition     = startswith(var.mq_engine_version, "3.") || startswith(var.mq_instance_type, "mq.m7g.")
+      error_message = "RabbitMQ 4.x runs on mq.m7g instance types only on Amazon MQ."
+    }
   }
 }

@@ -38,6 +38,14 @@ output "db_master_user_secret_arn" {
   value       = module.rds.db_instance_master_user_secret_arn
 }
 
+output "db_backup_replica" {
+  description = "Where the database's automated backups are copied (region and the replication's id), or null when db_backup_replica_region is empty."
+  value = var.db_backup_replica_region == "" ? null : {
+    region = var.db_backup_replica_region
+    id     = aws_db_instance_automated_backups_replication.this[0].id
+  }
+}
+
 output "mq_amqp_endpoint" {
   description = "AMQPS endpoint of the Amazon MQ broker."
   value       = aws_mq_broker.this.instances[0].endpoints[0]

@@ -1,5 +1,8 @@
-# PostgreSQL for the projection (videos, video_events). Encrypted with the data key; the master
-# password is generated and kept (and rotated) by RDS in Secrets Manager.
+# PostgreSQL for the projection (videos, video_events, webhooks). Encrypted with the data key; the
+# master password is generated and kept (and rotated) by RDS in Secrets Manager. Point-in-time
+# recovery over db_backup_retention_days, optionally also in another region (below). The
+# projection is what `vidproc rebuild-workflows` rebuilds Temporal's workflows from: see the
+# runbook's "Restore" (docs/operations.md).
 resource "aws_security_group" "rds" {
   # checkov:skip=CKV2_AWS_5: attached to the RDS instance through module.rds (vpc_security_group_ids), which checkov does not download
   name        = "${local.name}-rds"
@@ -52,8 +55,10 @@ module "rds" {
   copy_tags_to_snapshot    = true
   delete_automated_backups = false
 
+  # Data safety: deletion refused while protected; a destroy leaves a final snapshot (unless
+  # db_skip_final_snapshot) and keeps the automated backups (delete_automated_backups = false).
   deletion_protection              = var.deletion_protection
-  skip_final_snapshot              = false
+  skip_final_snapshot              = var.db_skip_final_snapshot
   final_snapshot_identifier_prefix = "${local.name}-final"
 
   auto_minor_version_upgrade          = true
@@ -102,4 +107,42 @@ data "http" "rds_ca_bundle" {
       error_message = "Could not download the RDS CA bundle (set db_ca_bundle_url)."
     }
   }
+}
+
+# Optional: the automated backups copied to another region, so that the database can be restored
+# to a point in time there if this region is lost. Encrypted with a key of that region (a KMS key
+# cannot leave its region). Created in the destination region (the provider's per-resource region).
+data "aws_iam_policy_document" "backup_replica_kms" {
+  # checkov:skip=CKV_AWS_109: the key policy is attached to this key only; the account root principal is the standard delegation to IAM
+  # checkov:skip=CKV_AWS_111: the key policy is attached to this key only; the account root principal is the standard delegation to IAM
+  # checkov:skip=CKV_AWS_356: in a key policy "*" means this key
+  statement {
+    sid       = "AccountAdministration"
+    actions   = ["kms:*"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+  }
+}
+
+resource "aws_kms_key" "backup_replica" {
+  count = var.db_backup_replica_region == "" ? 0 : 1
+
+  region                  = var.db_backup_replica_region
+  description             = "${local.name}: the database's automated backups copied from ${var.region}"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+  policy                  = data.aws_iam_policy_document.backup_replica_kms.json
+}
+
+resource "aws_db_instance_automated_backups_replication" "this" {
+  count = var.db_backup_replica_region == "" ? 0 : 1
+
+  region                 = var.db_backup_replica_region
+  source_db_instance_arn = module.rds.db_instance_arn
+  retention_period       = var.db_backup_replica_retention_days
+  kms_key_id             = aws_kms_key.backup_replica[0].arn
 }

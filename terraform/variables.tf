@@ -145,13 +145,41 @@ variable "db_multi_az" {
 }
 
 variable "db_backup_retention_days" {
-  description = "Days of automated backups (point-in-time recovery window), 1-35."
+  description = "Days of automated backups: the point-in-time recovery window (restore to any second in it), 1-35. 0 (no backups, no PITR) is refused."
   type        = number
   default     = 14
 
   validation {
     condition     = var.db_backup_retention_days >= 1 && var.db_backup_retention_days <= 35
-    error_message = "db_backup_retention_days must be between 1 and 35."
+    error_message = "db_backup_retention_days must be between 1 and 35 (0 would turn off backups and point-in-time recovery)."
+  }
+}
+
+variable "db_skip_final_snapshot" {
+  description = "Destroy the database without a final snapshot. Keep false in production: the final snapshot is the last copy once the instance is gone (its automated backups are kept too: delete_automated_backups = false)."
+  type        = bool
+  default     = false
+}
+
+variable "db_backup_replica_region" {
+  description = "Another region to copy the database's automated backups to (point-in-time recovery there if this region is lost), e.g. eu-central-1. Empty: no copy."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.db_backup_replica_region == "" || (can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.db_backup_replica_region)) && var.db_backup_replica_region != var.region)
+    error_message = "db_backup_replica_region must be empty or an AWS region other than region."
+  }
+}
+
+variable "db_backup_replica_retention_days" {
+  description = "Days of the copied backups in db_backup_replica_region (their point-in-time recovery window), 1-35."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.db_backup_replica_retention_days >= 1 && var.db_backup_replica_retention_days <= 35
+    error_message = "db_backup_replica_retention_days must be between 1 and 35."
   }
 }
 
@@ -166,19 +194,24 @@ variable "db_ca_bundle_url" {
 ################################################################################
 
 variable "mq_engine_version" {
-  description = "RabbitMQ engine version on Amazon MQ."
+  description = "RabbitMQ engine version on Amazon MQ: 3.13 or 4.x (quorum queues, which the bridge declares, need 3.13 or later; 4.x runs on mq.m7g only and mirrors no classic queue)."
   type        = string
   default     = "3.13"
+
+  validation {
+    condition     = can(regex("^(3\\.13|4\\.[0-9]+)$", var.mq_engine_version))
+    error_message = "mq_engine_version must be 3.13 or 4.x: earlier versions have no quorum queues on Amazon MQ."
+  }
 }
 
 variable "mq_instance_type" {
-  description = "Amazon MQ broker instance type (mq.t3.micro is for SINGLE_INSTANCE only)."
+  description = "Amazon MQ broker instance type (mq.t3.micro is for SINGLE_INSTANCE only; RabbitMQ 4.x needs mq.m7g.*)."
   type        = string
   default     = "mq.m5.large"
 }
 
 variable "mq_deployment_mode" {
-  description = "SINGLE_INSTANCE or CLUSTER_MULTI_AZ (three nodes over three zones)."
+  description = "CLUSTER_MULTI_AZ (three nodes over three zones: quorum queues keep a copy of every message on each, so a node or a zone can be lost without losing messages) or SINGLE_INSTANCE (one node: its queues are on one EBS volume, and the broker is down while it is replaced)."
   type        = string
   default     = "CLUSTER_MULTI_AZ"
 

@@ -36,7 +36,7 @@ export interface WebhookStore {
 export interface WebhookActivityDeps {
   store: WebhookStore;
   /** Starts a delivery's workflow, unless it was started before (src/temporal/webhook-gateway.ts). */
-  deliveries: { start(deliveryId: string): Promise<void> };
+  deliveries: { start(deliveryId: string): Promise<unknown> };
   /** POSTs to an endpoint, checking its address (src/webhooks/sender.ts). */
   sender: { post(url: string, headers: Record<string, string>, body: string): Promise<AttemptResult> };
   /** Opens the images link of the video at each attempt (a presigned link expires). */

@@ -1,10 +1,12 @@
 /**
  * The one place that talks to video workflows from outside (the bridge and the API):
- * signal-with-start for events, update-with-start for registrations, queries for status.
+ * signal-with-start for events, update-with-start for registrations, queries for status, and a
+ * plain start to rebuild a video's workflow from the projection (`vidproc rebuild-workflows`).
  */
 import {
   QueryRejectedError,
   WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type Client,
@@ -57,6 +59,9 @@ export type LiveStatus =
   | { kind: 'not-found' }
   | { kind: 'closed' }
   | { kind: 'unavailable'; error: unknown };
+
+/** What `restore` found: it started the video's workflow, or one was running already (left as it is). */
+export type RestoreOutcome = 'started' | 'running';
 
 export interface VideoGatewayOptions {
   taskQueue: string;
@@ -156,6 +161,34 @@ export function createVideoGateway(client: Client, { taskQueue, workflowDefaults
         found.push({ videoId, view: live.kind === 'live' ? live.view : undefined });
       }
       return found;
+    },
+
+    /**
+     * Starts the video's workflow unless one is running (which is left untouched: 'running').
+     * A new run starts from the projection (loadVideo): its status, history, deduplication ids,
+     * stage deadline and stall state, so its timers fire when the stored ones were due.
+     */
+    async restore(videoId: string, timeoutMs = 10_000): Promise<RestoreOutcome> {
+      try {
+        await client.connection.withDeadline(Date.now() + timeoutMs, () =>
+          client.workflow.start<typeof videoWorkflow>(VIDEO_WORKFLOW_TYPE, { ...startOptions(videoId), workflowIdConflictPolicy: 'FAIL' }),
+        );
+        return 'started';
+      } catch (err) {
+        if (err instanceof WorkflowExecutionAlreadyStartedError) return 'running';
+        throw err;
+      }
+    },
+
+    /** Whether the video's workflow is running now (what `restore` would leave alone). */
+    async isRunning(videoId: string, timeoutMs = 10_000): Promise<boolean> {
+      try {
+        const { status } = await client.connection.withDeadline(Date.now() + timeoutMs, () => client.workflow.getHandle(workflowIdFor(videoId)).describe());
+        return status.name === 'RUNNING';
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return false;
+        throw err;
+      }
     },
 
     liveStatus,
