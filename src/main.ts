@@ -5,11 +5,12 @@
  *   bridge   RabbitMQ -> Temporal      migrate  create the database if missing, apply migrations
  *   token    mint a HS256 bearer token from AUTH_JWT_SECRET (development, tests)
  * and the operator's tools:
- *   videos stuck | video retry|fail|extend <id> | dlq list|replay
+ *   videos stuck | video retry|fail|extend <id> | dlq list|replay | queues migrate
  */
 import { Command } from 'commander';
 import { CliError } from './cli/cli-error.js';
 import { addOperatorCommands } from './cli/operate.js';
+import { addQueueCommands } from './cli/queues.js';
 import { addServingCommands } from './cli/serve.js';
 import { ConfigError } from './config/env.js';
 import { createLogger } from './logger.js';
@@ -19,6 +20,7 @@ const program = new Command('vidproc')
   .showHelpAfterError();
 addServingCommands(program);
 addOperatorCommands(program);
+addQueueCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -35,13 +35,17 @@ export interface DeadLetter {
  * properties, plus why and where from; resolves once the broker has confirmed it.
  */
 export function publishDeadLetter(channel: ConfirmChannel, deadLetterExchange: string, { fields, properties, content }: Message, reason: string): Promise<void> {
+  // A message `vidproc queues migrate` moved names where it was first published; others came from there.
+  const moved = (properties.headers ?? {}) as Record<string, unknown>;
+  const exchange = text(moved[DEAD_LETTER_HEADERS.originalExchange]) ?? fields.exchange;
+  const routingKey = text(moved[DEAD_LETTER_HEADERS.originalRoutingKey]) ?? fields.routingKey;
   const options: Options.Publish = {
     ...properties,
     headers: {
       ...properties.headers,
       [DEAD_LETTER_HEADERS.reason]: reason,
-      [DEAD_LETTER_HEADERS.originalExchange]: fields.exchange,
-      [DEAD_LETTER_HEADERS.originalRoutingKey]: fields.routingKey,
+      [DEAD_LETTER_HEADERS.originalExchange]: exchange,
+      [DEAD_LETTER_HEADERS.originalRoutingKey]: routingKey,
       [DEAD_LETTER_HEADERS.deadLetteredAt]: new Date().toISOString(),
     },
   };
@@ -49,8 +53,11 @@ export function publishDeadLetter(channel: ConfirmChannel, deadLetterExchange: s
   delete options.userId;
   // A TTL meant for the live queue must not expire the dead letter.
   delete options.expiration;
-  return publishConfirmed(channel, { exchange: deadLetterExchange, routingKey: fields.routingKey, content, options });
+  return publishConfirmed(channel, { exchange: deadLetterExchange, routingKey, content, options });
 }
+
+/** A header's value as text (AMQP tables carry strings as strings or buffers). */
+const text = (v: unknown) => (typeof v === 'string' ? v : v instanceof Buffer ? v.toString() : undefined);
 
 type XDeath = Array<{ reason?: string; exchange?: string; 'routing-keys'?: string[] }>;
 
@@ -58,7 +65,7 @@ type XDeath = Array<{ reason?: string; exchange?: string; 'routing-keys'?: strin
 function toDeadLetter(msg: GetMessage, n: number, fallbackExchange: string): DeadLetter {
   const headers = (msg.properties.headers ?? {}) as Record<string, unknown>;
   const death = (headers['x-death'] as XDeath | undefined)?.[0];
-  const str = (v: unknown) => (typeof v === 'string' ? v : v instanceof Buffer ? v.toString() : undefined);
+  const str = text;
   return {
     n,
     reason: str(headers[DEAD_LETTER_HEADERS.reason]) ?? (death?.reason ? `rejected by the broker (${death.reason})` : 'unknown'),
