@@ -52,7 +52,8 @@ export async function openReconnectingConnection({ url, name, logger, setup, del
   connection.on('unblocked', () => gate.unblock());
   // A new connection starts unblocked; what waited then fails on its closed channel, or publishes on the new one.
   connection.on('disconnect', () => gate.unblock());
-  return Object.assign(connection, { publishGate: gate as PublishGate });
+  const publishGate: PublishGate = gate;
+  return Object.assign(connection, { publishGate });
 }
 
 /** amqplib emits before its first attempt only once the caller had the chance to listen: no event is missed. */
