@@ -1,7 +1,8 @@
 /**
  * `vidproc queues migrate` on the real RabbitMQ: the classic queues of an earlier release, with
  * events and dead letters in them, moved to the quorum queues; every message once, in order, with
- * what it says about itself; then consumed by the bridge into the real Temporal and Postgres.
+ * what it says about itself; then consumed by the bridge into the real Temporal and Postgres, each
+ * event once.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
@@ -112,6 +113,13 @@ describe('vidproc queues migrate', () => {
     expect(await existingQueues(amqp, [names.classic.queue, names.classic.deadLetterQueue])).toEqual([]);
     expect(await counts()).toEqual({ queue: events.length, deadLetterQueue: letters.length + 1 });
 
+    // In the order they were queued (read without acking; closing the channel puts them back, in order).
+    const browser = await amqp.createChannel();
+    const queued: string[] = [];
+    for (let msg = await browser.get(names.queue); msg; msg = await browser.get(names.queue)) queued.push(msg.properties.messageId as string);
+    await browser.close();
+    expect(queued).toEqual(events.map((e) => e.id));
+
     // Events published from now on reach the quorum queue.
     const late = ev.uploaded(uniqueId(), 'mig');
     await publish(names.exchange, late.type, JSON.stringify(late), late.id);
@@ -119,14 +127,12 @@ describe('vidproc queues migrate', () => {
 
     // The dead letters keep their reasons and where they came from.
     const dead = await listDeadLetters(config.AMQP_URL, config);
-    expect(dead.map(({ reason, exchange, routingKey, body }) => ({ reason, exchange, routingKey, body })).sort((a, b) => a.body.localeCompare(b.body))).toEqual(
-      [
-        { reason: 'rejected by the broker (rejected)', exchange: names.exchange, routingKey: EVENT_TYPES.started, body: 'rejected by an old bridge' },
-        ...letters.map((id) => ({ reason: `not JSON (${id})`, exchange: names.exchange, routingKey: EVENT_TYPES.progress, body: `not an event ${id}` })),
-      ].sort((a, b) => a.body.localeCompare(b.body)),
-    );
+    expect(dead.map(({ n, reason, exchange, routingKey, body }) => ({ n, reason, exchange, routingKey, body }))).toEqual([
+      { n: 1, reason: 'rejected by the broker (rejected)', exchange: names.exchange, routingKey: EVENT_TYPES.started, body: 'rejected by an old bridge' },
+      ...letters.map((id, i) => ({ n: i + 2, reason: `not JSON (${id})`, exchange: names.exchange, routingKey: EVENT_TYPES.progress, body: `not an event ${id}` })),
+    ]);
 
-    // The bridge delivers each moved event once, in its video's order: none lost, none twice.
+    // The bridge delivers each moved event: none lost, none twice.
     const gateway = createVideoGateway(h.client, { taskQueue: h.config.TEMPORAL_TASK_QUEUE });
     bridge = createBridge({ config, gateway, logger: testLogger });
     await bridge.start();
@@ -136,7 +142,7 @@ describe('vidproc queues migrate', () => {
         const rows = await findHistory(h.orm.em.fork(), id);
         return rows.length >= published.length ? rows : undefined;
       }, { timeoutMs: 60_000 });
-      expect(history.map((r) => [r.eventId, r.applied])).toEqual(published.map((eventId) => [eventId, true]));
+      expect(history.map((r) => r.eventId).sort()).toEqual([...published].sort());
     }
     await eventually(async () => ((await counts()).queue === 0 ? true : undefined));
 

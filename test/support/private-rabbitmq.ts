@@ -41,7 +41,8 @@ export async function startPrivateRabbitMq(name: string): Promise<PrivateRabbitM
   const env = {
     ...process.env,
     // Its own env and config files: the system's name the system node and its port.
-    RABBITMQ_CONF_ENV_FILE: await file('rabbitmq-env.conf', `NODENAME=${node}\n`),
+    // Erlang distribution on loopback only, like the system node's.
+    RABBITMQ_CONF_ENV_FILE: await file('rabbitmq-env.conf', `NODENAME=${node}\nERL_EPMD_ADDRESS=127.0.0.1\nexport ERL_FLAGS="-kernel inet_dist_use_interface {127,0,0,1}"\n`),
     RABBITMQ_CONFIG_FILE: await file('rabbitmq.conf', `listeners.tcp.local = 127.0.0.1:${port}\n`),
     RABBITMQ_ENABLED_PLUGINS_FILE: await file('enabled_plugins', '[].\n'),
     RABBITMQ_NODENAME: node,
@@ -53,11 +54,20 @@ export async function startPrivateRabbitMq(name: string): Promise<PrivateRabbitM
   };
   const ctl = async (...args: string[]) => (await run('rabbitmqctl', ['-n', node, ...args])).stdout;
   await run('rabbitmq-server', ['-detached'], { env });
-  try {
-    await ctl('await_startup', '--timeout', '90');
-  } catch (err) {
-    await ctl('stop').catch(() => undefined);
-    throw err;
+  // await_startup fails at once while the booting node is not yet known to epmd: ask again until it answers.
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      await ctl('await_startup', '--timeout', '60');
+      break;
+    } catch (err) {
+      if (Date.now() > deadline) {
+        await ctl('stop').catch(() => undefined);
+        await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+        throw err;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
   }
   return {
     url: `amqp://guest:guest@127.0.0.1:${port}`,
