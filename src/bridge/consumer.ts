@@ -60,6 +60,8 @@ interface Session {
   consumer: Channel;
   publisher: ConfirmChannel;
   consumerTag?: string;
+  /** Its consumer channel is gone: the broker has its unacked messages back and redelivers them. */
+  closed?: boolean;
 }
 
 /** How a message is settled with the broker. */
@@ -119,6 +121,7 @@ export function createBridge({ config, gateway, logger }: BridgeOptions): Bridge
   function recycleOnClose(owner: Session, channel: Channel, role: string): void {
     channel.on('error', (err: Error) => log.warn({ err, channel: role }, 'AMQP channel error'));
     channel.on('close', () => {
+      if (channel === owner.consumer) owner.closed = true;
       // A dropped connection closes its channels just before it reports its own close, which
       // recovery handles; look again once that has run.
       setImmediate(() => recycle(owner, `${role} channel closed`));
@@ -131,6 +134,7 @@ export function createBridge({ config, gateway, logger }: BridgeOptions): Bridge
    * hands the repair to recovery, which sets everything up again.
    */
   function recycle(owner: Session, why: string): void {
+    owner.closed = true;
     if (session !== owner) return;
     session = undefined;
     if (stopping.signal.aborted) return;
@@ -183,7 +187,10 @@ export function createBridge({ config, gateway, logger }: BridgeOptions): Bridge
     const mailbox = mailboxes.get(videoId)!;
     try {
       while (mailbox.length > 0) {
+        // What came on a closed channel is on its way again, behind what came before it: sending it now would overtake that.
+        for (let i = mailbox.length - 1; i >= 0; i--) if (mailbox[i]!.owner.closed) mailbox.splice(i, 1)[0]!.settled();
         const batch = mailbox.splice(0, MAX_EVENTS_PER_SIGNAL);
+        if (batch.length === 0) break;
         try {
           await deliver(batch);
         } finally {
@@ -227,8 +234,8 @@ export function createBridge({ config, gateway, logger }: BridgeOptions): Bridge
           for (const { owner, msg } of batch) settle(owner, msg, 'requeue');
           return;
         }
-        // The connection they came on is gone: the broker has them back and redelivers them.
-        if (batch.some(({ owner }) => owner !== session)) return;
+        // The channel they came on is gone: the broker has them back and redelivers them.
+        if (batch.some(({ owner }) => owner.closed)) return;
       }
     }
     temporalBackoff.reset();
@@ -305,7 +312,10 @@ export function createBridge({ config, gateway, logger }: BridgeOptions): Bridge
     if (stopping.signal.aborted) throw new Error('the bridge was stopped');
     const conn = await openReconnectingConnection({ url: config.AMQP_URL, name: connectionName, logger: log, setup, stopping: stopping.signal });
     connection = conn;
-    conn.on('disconnect', () => (session = undefined));
+    conn.on('disconnect', () => {
+      if (session) session.closed = true;
+      session = undefined;
+    });
     if (stopping.signal.aborted) return conn.close();
     try {
       await Promise.race([conn.waitForConnect(), startFailed]);

@@ -224,7 +224,7 @@ describe('AMQP bridge', () => {
     }
   });
 
-  it("requeues every event of a signal Temporal did not accept, and delivers each once when it is back", async () => {
+  it("holds every event of a signal Temporal did not accept, and delivers each once when it is back", async () => {
     const { config, names } = await newTopology();
     const down = unreachableGateway();
     let temporalUp = false;
@@ -248,7 +248,7 @@ describe('AMQP bridge', () => {
       const rows = await findHistory(h.orm.em.fork(), id);
       return rows.length === events.length ? rows : undefined;
     });
-    // Each event in the history once (none lost, none twice), whatever order the requeues brought them back in.
+    // Each event in the history once: none lost, none twice.
     expect(history.map((r) => r.eventId).sort()).toEqual(events.map((e) => e.id).sort());
     expect(await messageCount(names.deadLetterQueue)).toBe(0);
   });
@@ -406,7 +406,7 @@ describe('AMQP bridge', () => {
     const id = uniqueId();
     await publish(names, ev.uploaded(id, 'carol'));
 
-    // A second attempt means the first failure requeued the message rather than acking or dropping it.
+    // A second attempt means the first failure kept the message rather than acking or dropping it.
     await until(() => attempts >= 2);
     await first.stop();
     await settledTo(names.queue, 1);
@@ -431,7 +431,7 @@ describe('AMQP bridge', () => {
     });
     const id = uniqueId();
     await publish(names, ev.uploaded(id, 'dora'));
-    // Redelivered after each failure (with a growing backoff), never acked or dead-lettered meanwhile.
+    // Tried again after each failure (with a growing backoff), never acked or dead-lettered meanwhile.
     await until(() => attempts >= 3);
     expect(await stored(id)).toBeNull();
     expect(await messageCount(names.deadLetterQueue)).toBe(0);
