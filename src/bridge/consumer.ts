@@ -65,7 +65,12 @@ interface Session {
 }
 
 /** How a message is settled with the broker. */
-type Settlement = 'ack' | 'requeue' | 'reject';
+/**
+ * How a message is settled with the broker: `requeue` gives it back through no fault of its own
+ * (basic.nack), `retry` gives it back as a failed delivery (basic.reject: RabbitMQ 4.3 and later
+ * count only those in `x-delivery-count`, earlier releases count both), `reject` dead-letters it.
+ */
+type Settlement = 'ack' | 'requeue' | 'retry' | 'reject';
 
 /** A valid event waiting in its video's mailbox; `settled` once it was acked or requeued. */
 interface Delivery {
@@ -244,10 +249,10 @@ export function createBridge({ config, gateway, logger }: BridgeOptions): Bridge
   }
 
   /**
-   * Temporal refused the events. Each is requeued after a delay that grows with its deliveries,
-   * unless this was its AMQP_DELIVERY_LIMIT-th refusal (the broker counts its returns in
-   * `x-delivery-count`): then it is dead-lettered with Temporal's reason, one delivery before the
-   * queue's own limit would dead-letter it without one.
+   * Temporal refused the events. Each is given back as a failed delivery after a delay that grows
+   * with its deliveries, unless this was its AMQP_DELIVERY_LIMIT-th refusal (the broker counts
+   * failed deliveries in `x-delivery-count`): then it is dead-lettered with Temporal's reason, one
+   * delivery before the queue's own limit would dead-letter it without one.
    */
   async function refused(batch: Delivery[], err: EventsRefusedError, context: object): Promise<void> {
     const limit = config.AMQP_DELIVERY_LIMIT;
@@ -260,7 +265,7 @@ export function createBridge({ config, gateway, logger }: BridgeOptions): Bridge
     const delayMs = Math.min(TEMPORAL_RETRY.maxMs, TEMPORAL_RETRY.initialMs * 2 ** Math.min(16, Math.max(...again.map(({ msg }) => deliveryCount(msg)))));
     log.warn({ ...context, err, delayMs, deliveries: again.map(({ msg }) => deliveryCount(msg) + 1), limit }, 'Temporal refused the events; requeueing them after a delay');
     await sleep(delayMs, undefined, { signal: stopping.signal }).catch(() => undefined);
-    for (const { owner, msg } of again) settle(owner, msg, 'requeue');
+    for (const { owner, msg } of again) settle(owner, msg, 'retry');
   }
 
   /**
@@ -301,7 +306,8 @@ export function createBridge({ config, gateway, logger }: BridgeOptions): Bridge
   function settle(owner: Session, msg: ConsumeMessage, settlement: Settlement): void {
     try {
       if (settlement === 'ack') owner.consumer.ack(msg);
-      else owner.consumer.nack(msg, false, settlement === 'requeue');
+      else if (settlement === 'requeue') owner.consumer.nack(msg, false, true);
+      else owner.consumer.reject(msg, settlement === 'retry');
     } catch (err) {
       // The channel went with its connection: the broker redelivers what was not settled.
       log.warn({ err, settlement, routingKey: msg.fields.routingKey }, 'could not settle the message; the broker will redeliver it');
