@@ -24,7 +24,7 @@ let amqp: ChannelModel;
 beforeAll(async () => {
   broker = await startPrivateRabbitMq('alarm');
   amqp = await connect(broker.url);
-}, 150_000);
+}, 240_000);
 afterAll(async () => {
   await amqp?.close().catch(() => undefined);
   await broker?.stop();

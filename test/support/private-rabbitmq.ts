@@ -4,7 +4,7 @@
  * the installed `rabbitmq-server`, driven and stopped with `rabbitmqctl -n <node>`.
  */
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,7 +55,7 @@ export async function startPrivateRabbitMq(name: string): Promise<PrivateRabbitM
   const ctl = async (...args: string[]) => (await run('rabbitmqctl', ['-n', node, ...args])).stdout;
   await run('rabbitmq-server', ['-detached'], { env });
   // await_startup fails at once while the booting node is not yet known to epmd: ask again until it answers.
-  const deadline = Date.now() + 120_000;
+  const deadline = Date.now() + 180_000;
   for (;;) {
     try {
       await ctl('await_startup', '--timeout', '60');
@@ -63,8 +63,9 @@ export async function startPrivateRabbitMq(name: string): Promise<PrivateRabbitM
     } catch (err) {
       if (Date.now() > deadline) {
         await ctl('stop').catch(() => undefined);
+        const log = await nodeLog(join(dir, 'log'));
         await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-        throw err;
+        throw new Error(`the private RabbitMQ node ${node} did not start: ${(err as Error).message.split('\n')[0]}\n--- its log ends:\n${log}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
@@ -78,4 +79,15 @@ export async function startPrivateRabbitMq(name: string): Promise<PrivateRabbitM
       await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     },
   };
+}
+
+/** The last lines of the node's logs, to say why it did not start. */
+async function nodeLog(logDir: string): Promise<string> {
+  try {
+    const files = (await readdir(logDir)).filter((f) => f.endsWith('.log'));
+    const texts = await Promise.all(files.map(async (f) => `${f}:\n${(await readFile(join(logDir, f), 'utf8')).split('\n').slice(-30).join('\n')}`));
+    return texts.join('\n') || '(empty)';
+  } catch {
+    return '(no log)';
+  }
 }
