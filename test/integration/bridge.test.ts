@@ -27,7 +27,7 @@ let h: TemporalHarness;
 let gateway: VideoGateway;
 let amqp: ChannelModel;
 let publisher: ConfirmChannel;
-const topologies: TopologyNames[] = [];
+const topologies: Config[] = [];
 const bridges: Bridge[] = [];
 const temporalConnections: Connection[] = [];
 
@@ -44,7 +44,7 @@ afterEach(async () => {
   await Promise.all(bridges.splice(0).map((b) => b.stop()));
 });
 afterAll(async () => {
-  for (const names of topologies) await removeTopology(names);
+  for (const config of topologies) await removeTopology(config);
   await amqp?.close();
   await Promise.all(temporalConnections.map((c) => c.close()));
   await h?.stop();
@@ -58,13 +58,13 @@ async function newTopology(overrides: Partial<Record<keyof Config, string>> = {}
   const channel = await amqp.createChannel();
   const names = await assertTopology(channel, config);
   await channel.close();
-  topologies.push(names);
+  topologies.push(config);
   return { config, names };
 }
 
-async function removeTopology(names: TopologyNames): Promise<void> {
+async function removeTopology(config: Config): Promise<void> {
   const channel = await amqp.createChannel();
-  await deleteTopology(channel, { AMQP_EXCHANGE: names.exchange, AMQP_QUEUE: names.queue });
+  await deleteTopology(channel, config);
   await channel.close();
 }
 
