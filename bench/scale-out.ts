@@ -19,6 +19,7 @@ import { cpus } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'amqplib';
 import pg from 'pg';
+import { topologyNames } from '../src/amqp/topology.js';
 import { migrateDatabase } from '../src/db/index.js';
 import { EVENT_TYPES, type VideoEventInput } from '../src/domain/events.js';
 import { connectClient } from '../src/temporal/connection.js';
@@ -76,7 +77,7 @@ async function measure(shape: number, round: number, db: pg.Client): Promise<Mea
   await until(`${shape} bridges`, async () => {
     const channel = await amqp.createChannel();
     try {
-      return (await channel.checkQueue(config.AMQP_QUEUE)).consumerCount >= shape;
+      return (await channel.checkQueue(topologyNames(config).queue)).consumerCount >= shape;
     } finally {
       await channel.close();
     }

@@ -5,13 +5,14 @@
  *   bridge   RabbitMQ -> Temporal      migrate  create the database if missing, apply migrations
  *   token    mint a HS256 bearer token from AUTH_JWT_SECRET (development, tests)
  * and the operator's tools:
- *   videos stuck | video retry|fail|extend <id> | dlq list|replay
+ *   videos stuck | video retry|fail|extend <id> | dlq list|replay | queues migrate
  *   rebuild-workflows   start again, from Postgres, the workflows Temporal lost
  */
 import { Command } from 'commander';
 import { CliError } from './cli/cli-error.js';
 import { addOperatorCommands } from './cli/operate.js';
 import { addRestoreCommands } from './cli/restore.js';
+import { addQueueCommands } from './cli/queues.js';
 import { addServingCommands } from './cli/serve.js';
 import { ConfigError } from './config/env.js';
 import { createLogger } from './logger.js';
@@ -22,6 +23,7 @@ const program = new Command('vidproc')
 addServingCommands(program);
 addOperatorCommands(program);
 addRestoreCommands(program);
+addQueueCommands(program);
 
 try {
   await program.parseAsync(process.argv);

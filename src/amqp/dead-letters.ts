@@ -17,8 +17,11 @@ export const DEAD_LETTER_HEADERS = {
   deadLetteredAt: 'x-vidproc-dead-lettered-at',
 } as const;
 
-/** Headers the broker adds when it dead-letters a message itself (a reject, an expiry). */
+/** Headers the broker adds when it dead-letters a message itself (a reject, an expiry, the delivery limit). */
 const BROKER_DEATH_HEADERS = ['x-death', 'x-first-death-exchange', 'x-first-death-queue', 'x-first-death-reason'];
+
+/** The quorum queue's count of a message's returns: the queue's own, never carried to another queue or a replay. */
+const DELIVERY_COUNT_HEADER = 'x-delivery-count';
 
 export interface DeadLetter {
   /** 1-based position in the queue, as `vidproc dlq replay <n>` takes it. */
@@ -35,13 +38,18 @@ export interface DeadLetter {
  * properties, plus why and where from; resolves once the broker has confirmed it.
  */
 export function publishDeadLetter(channel: ConfirmChannel, deadLetterExchange: string, { fields, properties, content }: Message, reason: string): Promise<void> {
+  // A message `vidproc queues migrate` moved names where it was first published; others came from there.
+  const moved = (properties.headers ?? {}) as Record<string, unknown>;
+  const exchange = text(moved[DEAD_LETTER_HEADERS.originalExchange]) ?? fields.exchange;
+  const routingKey = text(moved[DEAD_LETTER_HEADERS.originalRoutingKey]) ?? fields.routingKey;
+  const { [DELIVERY_COUNT_HEADER]: _count, ...headers } = moved;
   const options: Options.Publish = {
     ...properties,
     headers: {
-      ...properties.headers,
+      ...headers,
       [DEAD_LETTER_HEADERS.reason]: reason,
-      [DEAD_LETTER_HEADERS.originalExchange]: fields.exchange,
-      [DEAD_LETTER_HEADERS.originalRoutingKey]: fields.routingKey,
+      [DEAD_LETTER_HEADERS.originalExchange]: exchange,
+      [DEAD_LETTER_HEADERS.originalRoutingKey]: routingKey,
       [DEAD_LETTER_HEADERS.deadLetteredAt]: new Date().toISOString(),
     },
   };
@@ -49,8 +57,11 @@ export function publishDeadLetter(channel: ConfirmChannel, deadLetterExchange: s
   delete options.userId;
   // A TTL meant for the live queue must not expire the dead letter.
   delete options.expiration;
-  return publishConfirmed(channel, { exchange: deadLetterExchange, routingKey: fields.routingKey, content, options });
+  return publishConfirmed(channel, { exchange: deadLetterExchange, routingKey, content, options });
 }
+
+/** A header's value as text (AMQP tables carry strings as strings or buffers). */
+const text = (v: unknown) => (typeof v === 'string' ? v : v instanceof Buffer ? v.toString() : undefined);
 
 type XDeath = Array<{ reason?: string; exchange?: string; 'routing-keys'?: string[] }>;
 
@@ -58,7 +69,7 @@ type XDeath = Array<{ reason?: string; exchange?: string; 'routing-keys'?: strin
 function toDeadLetter(msg: GetMessage, n: number, fallbackExchange: string): DeadLetter {
   const headers = (msg.properties.headers ?? {}) as Record<string, unknown>;
   const death = (headers['x-death'] as XDeath | undefined)?.[0];
-  const str = (v: unknown) => (typeof v === 'string' ? v : v instanceof Buffer ? v.toString() : undefined);
+  const str = text;
   return {
     n,
     reason: str(headers[DEAD_LETTER_HEADERS.reason]) ?? (death?.reason ? `rejected by the broker (${death.reason})` : 'unknown'),
@@ -103,7 +114,7 @@ export function replayDeadLetters(url: string, config: TopologyConfig, which: 'a
     await Promise.all(
       chosen.map(({ msg, letter }) => {
         const headers = { ...(msg.properties.headers ?? {}) } as Record<string, unknown>;
-        for (const name of [...Object.values(DEAD_LETTER_HEADERS), ...BROKER_DEATH_HEADERS]) delete headers[name];
+        for (const name of [...Object.values(DEAD_LETTER_HEADERS), ...BROKER_DEATH_HEADERS, DELIVERY_COUNT_HEADER]) delete headers[name];
         const options: Options.Publish = { ...msg.properties, headers };
         delete options.userId;
         return publishConfirmed(publisher, { exchange: letter.exchange, routingKey: letter.routingKey, content: msg.content, options });

@@ -83,6 +83,12 @@ export const envSchema = z.object({
   AMQP_EXCHANGE: z.string().min(1).default('vidproc.events'),
   AMQP_QUEUE: z.string().min(1).default('vidproc.status-tracker'),
   AMQP_PREFETCH: z.coerce.number().int().min(1).max(1000).default(64),
+  /**
+   * How many times Temporal may refuse a message before the bridge dead-letters it with the
+   * reason; also the quorum queue's `x-delivery-limit`, the broker's own backstop (fixed when the
+   * queue is declared).
+   */
+  AMQP_DELIVERY_LIMIT: z.coerce.number().int().min(1).max(1000).default(20),
   TEMPORAL_ADDRESS: optionalString,
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('video-status'),

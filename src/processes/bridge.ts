@@ -11,7 +11,12 @@ export async function startBridge(config: Config, logger: Logger): Promise<Runni
   const { connection, client } = await connectClient(config.temporal);
   const gateway = createVideoGateway(client, { taskQueue: config.temporal.taskQueue });
   const bridge = createBridge({ config, gateway, logger });
-  await bridge.start();
+  try {
+    await bridge.start();
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
   const names = topologyNames(config);
   return {
     endpoints: { bridge: `exchange ${names.exchange} -> queue ${names.queue} (dead letters: ${names.deadLetterQueue})` },

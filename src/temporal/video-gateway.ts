@@ -4,6 +4,7 @@
  * plain start to rebuild a video's workflow from the projection (`vidproc rebuild-workflows`).
  */
 import {
+  isGrpcServiceError,
   QueryRejectedError,
   WithStartWorkflowOperation,
   WorkflowExecutionAlreadyStartedError,
@@ -40,6 +41,31 @@ export class VideoOwnedByAnotherUserError extends Error {
 /** An operator action the workflow refused (its validator says why). */
 export class OperatorActionRefusedError extends Error {
   override name = 'OperatorActionRefusedError';
+}
+
+/**
+ * Temporal answered and said no to these events (say, an argument it does not accept, a limit
+ * of the workflow's): sending them again as they are is refused again. Anything else that fails
+ * a signal (Temporal unreachable, overloaded, a deadline) is not a refusal: it passes.
+ */
+export class EventsRefusedError extends Error {
+  override name = 'EventsRefusedError';
+}
+
+/** gRPC codes with which Temporal refuses the request itself, not for want of the service. */
+const REFUSAL_CODES = new Set([
+  3, // INVALID_ARGUMENT
+  6, // ALREADY_EXISTS
+  9, // FAILED_PRECONDITION
+  11, // OUT_OF_RANGE
+]);
+
+/** Temporal's refusal in `err` (its own words), if it is one; NOT_FOUND, PERMISSION_DENIED and the like are the configuration's, not the message's. */
+function temporalRefusal(err: unknown): string | undefined {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (isGrpcServiceError(e) && REFUSAL_CODES.has(e.code)) return e.details || e.message;
+  }
+  return undefined;
 }
 
 /** Unwraps an update failure: the workflow's own refusal, as `refusal`; anything else as is. */
@@ -101,12 +127,17 @@ export function createVideoGateway(client: Client, { taskQueue, workflowDefaults
     if (events.length > MAX_EVENTS_PER_SIGNAL) throw new RangeError(`at most ${MAX_EVENTS_PER_SIGNAL} events per signal, not ${events.length}`);
     if (events.some((event) => event.subject !== videoId)) throw new RangeError('events for several videos cannot share a signal');
     const options = startOptions(videoId);
-    // Bounded, so a caller (the bridge) can back off and requeue instead of hanging.
-    await client.connection.withDeadline(Date.now() + timeoutMs, () =>
-      events.length === 1
-        ? client.workflow.signalWithStart<typeof videoWorkflow, [VideoEventInput]>(VIDEO_WORKFLOW_TYPE, { ...options, signal: eventSignal, signalArgs: [events[0]!] })
-        : client.workflow.signalWithStart<typeof videoWorkflow, [VideoEventInput[]]>(VIDEO_WORKFLOW_TYPE, { ...options, signal: eventsSignal, signalArgs: [events] }),
-    );
+    try {
+      // Bounded, so a caller (the bridge) can back off and try again instead of hanging.
+      await client.connection.withDeadline(Date.now() + timeoutMs, () =>
+        events.length === 1
+          ? client.workflow.signalWithStart<typeof videoWorkflow, [VideoEventInput]>(VIDEO_WORKFLOW_TYPE, { ...options, signal: eventSignal, signalArgs: [events[0]!] })
+          : client.workflow.signalWithStart<typeof videoWorkflow, [VideoEventInput[]]>(VIDEO_WORKFLOW_TYPE, { ...options, signal: eventsSignal, signalArgs: [events] }),
+      );
+    } catch (err) {
+      const refusal = temporalRefusal(err);
+      throw refusal === undefined ? err : new EventsRefusedError(`Temporal refused the signal: ${refusal}`, { cause: err });
+    }
   };
 
   return {

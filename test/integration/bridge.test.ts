@@ -1,7 +1,9 @@
 /**
  * The AMQP bridge against the real RabbitMQ and the real Temporal dev server: events in, the
- * Postgres projection out; invalid messages dead-lettered with their reason; nothing lost while
- * Temporal is unreachable or when the broker drops the connection; a clean stop.
+ * Postgres projection out; invalid messages dead-lettered with their reason; a message Temporal
+ * keeps refusing dead-lettered with Temporal's reason at the delivery limit; nothing lost while
+ * Temporal is unreachable or when the broker drops the connection; quorum queues, and no start
+ * beside the classic queues of an earlier release; a clean stop.
  * Each test has its own exchange and queues (testConfig) and its own bridge.
  */
 import { execFile } from 'node:child_process';
@@ -10,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { Client, Connection } from '@temporalio/client';
 import { connect, type ChannelModel, type ConfirmChannel, type GetMessage } from 'amqplib';
 import { DEAD_LETTER_HEADERS } from '../../src/amqp/dead-letters.js';
-import { assertTopology, deleteTopology, type TopologyNames } from '../../src/amqp/topology.js';
+import { assertTopology, deleteTopology, MIGRATE_COMMAND, TopologyConflictError, topologyNames, type TopologyNames } from '../../src/amqp/topology.js';
 import { bridgeConnectionName, createBridge, type Bridge, type BridgeOptions } from '../../src/bridge/consumer.js';
 import type { Config } from '../../src/config/env.js';
 import { findHistory, findVideo } from '../../src/db/video-store.js';
@@ -25,7 +27,7 @@ let h: TemporalHarness;
 let gateway: VideoGateway;
 let amqp: ChannelModel;
 let publisher: ConfirmChannel;
-const topologies: TopologyNames[] = [];
+const topologies: Config[] = [];
 const bridges: Bridge[] = [];
 const temporalConnections: Connection[] = [];
 
@@ -42,7 +44,7 @@ afterEach(async () => {
   await Promise.all(bridges.splice(0).map((b) => b.stop()));
 });
 afterAll(async () => {
-  for (const names of topologies) await removeTopology(names);
+  for (const config of topologies) await removeTopology(config);
   await amqp?.close();
   await Promise.all(temporalConnections.map((c) => c.close()));
   await h?.stop();
@@ -56,13 +58,13 @@ async function newTopology(overrides: Partial<Record<keyof Config, string>> = {}
   const channel = await amqp.createChannel();
   const names = await assertTopology(channel, config);
   await channel.close();
-  topologies.push(names);
+  topologies.push(config);
   return { config, names };
 }
 
-async function removeTopology(names: TopologyNames): Promise<void> {
+async function removeTopology(config: Config): Promise<void> {
   const channel = await amqp.createChannel();
-  await deleteTopology(channel, { AMQP_EXCHANGE: names.exchange, AMQP_QUEUE: names.queue });
+  await deleteTopology(channel, config);
   await channel.close();
 }
 
@@ -75,6 +77,14 @@ async function publish(names: TopologyNames, body: VideoEvent | string, routingK
       err ? reject(new Error('publish not confirmed', { cause: err })) : resolve(),
     );
   });
+}
+
+/** A queue's type and arguments, from the broker itself. */
+async function queueDeclaration(queue: string): Promise<{ type: string; arguments: Record<string, unknown> }> {
+  const { stdout } = await run('rabbitmqctl', ['list_queues', '-q', '--formatter', 'json', 'name', 'type', 'arguments']);
+  const row = (JSON.parse(stdout) as { name: string; type: string; arguments: [string, string, unknown][] }[]).find((r) => r.name === queue);
+  if (!row) throw new Error(`no queue ${queue}`);
+  return { type: row.type, arguments: Object.fromEntries(row.arguments.map(([name, , value]) => [name, value])) };
 }
 
 /** Ready and unacknowledged counts, from the broker itself (AMQP's checkQueue counts only ready). */
@@ -139,6 +149,11 @@ function unreachableGateway(): VideoGateway {
   const connection = Connection.lazy({ address: '127.0.0.1:1', interceptors: [] });
   temporalConnections.push(connection);
   return createVideoGateway(new Client({ connection }), { taskQueue: h.config.TEMPORAL_TASK_QUEUE });
+}
+
+/** A real gateway whose signals Temporal itself refuses (INVALID_ARGUMENT: a task queue name it reserves). */
+function refusedGateway(): VideoGateway {
+  return createVideoGateway(h.client, { taskQueue: '/_sys/vidproc-test-refused' });
 }
 
 /** Polls a condition on in-process state. */
@@ -209,7 +224,7 @@ describe('AMQP bridge', () => {
     }
   });
 
-  it("requeues every event of a signal Temporal did not accept, and delivers each once when it is back", async () => {
+  it("holds every event of a signal Temporal did not accept, and delivers each once when it is back", async () => {
     const { config, names } = await newTopology();
     const down = unreachableGateway();
     let temporalUp = false;
@@ -233,7 +248,7 @@ describe('AMQP bridge', () => {
       const rows = await findHistory(h.orm.em.fork(), id);
       return rows.length === events.length ? rows : undefined;
     });
-    // Each event in the history once (none lost, none twice), whatever order the requeues brought them back in.
+    // Each event in the history once: none lost, none twice.
     expect(history.map((r) => r.eventId).sort()).toEqual(events.map((e) => e.id).sort());
     expect(await messageCount(names.deadLetterQueue)).toBe(0);
   });
@@ -268,6 +283,116 @@ describe('AMQP bridge', () => {
     await settledTo(names.queue, 0);
   });
 
+  it('dead-letters an event Temporal refuses AMQP_DELIVERY_LIMIT times, with its reason, and loses nothing else', async () => {
+    const limit = 3;
+    const { config, names } = await newTopology({ AMQP_DELIVERY_LIMIT: String(limit) });
+    const refusing = refusedGateway();
+    const poison = uniqueId();
+    const healthy = uniqueId();
+    const refusals = new Map<string, number>();
+    await startBridge(config, {
+      sendEvents: (batch: VideoEvent[]) => {
+        if (batch[0]!.subject !== poison) return gateway.sendEvents(batch);
+        for (const e of batch) refusals.set(e.id, (refusals.get(e.id) ?? 0) + 1);
+        return refusing.sendEvents(batch);
+      },
+    });
+    const poisoned = [ev.uploaded(poison, 'mallory'), ev.started(poison)];
+    const fine = [ev.uploaded(healthy, 'erin'), ev.started(healthy), ev.progress(healthy, 50), ev.completed(healthy)];
+    for (const e of [poisoned[0]!, fine[0]!, fine[1]!, poisoned[1]!, fine[2]!, fine[3]!]) await publish(names, e, undefined, e.id);
+
+    const dead = await take(names.deadLetterQueue, poisoned.length);
+    expect(dead.map((m) => m.properties.messageId as string).sort()).toEqual(poisoned.map((e) => e.id).sort());
+    for (const msg of dead) {
+      const headers = msg.properties.headers ?? {};
+      expect(headers[DEAD_LETTER_HEADERS.reason]).toMatch(new RegExp(`^Temporal refused the signal: .*reserved prefix.* \\(refused ${limit} times; AMQP_DELIVERY_LIMIT is ${limit}\\)$`));
+      expect(headers[DEAD_LETTER_HEADERS.originalExchange]).toBe(names.exchange);
+      expect(headers[DEAD_LETTER_HEADERS.originalRoutingKey]).toBe(msg.fields.routingKey);
+      expect(JSON.parse(msg.content.toString())).toEqual(poisoned.find((e) => e.id === msg.properties.messageId));
+    }
+    // Each was offered to Temporal exactly `limit` times: refused, requeued, and dead-lettered on the last.
+    expect(Object.fromEntries(refusals)).toEqual(Object.fromEntries(poisoned.map((e) => [e.id, limit])));
+
+    // The other video went through whole, each event once; nothing is left on the queue or dead-lettered twice.
+    await storedWhen(healthy, (v) => v.status === 'completed');
+    const history = await eventually(async () => {
+      const rows = await findHistory(h.orm.em.fork(), healthy);
+      return rows.length === fine.length ? rows : undefined;
+    });
+    expect(history.map((r) => r.eventId)).toEqual(fine.map((e) => e.id));
+    expect(await stored(poison)).toBeNull();
+    await settledTo(names.queue, 0);
+    expect(await messageCount(names.deadLetterQueue)).toBe(0);
+  });
+
+  it('holds events while Temporal is unreachable without spending their delivery limit', async () => {
+    const { config, names } = await newTopology({ AMQP_DELIVERY_LIMIT: '1' });
+    const down = unreachableGateway();
+    let temporalUp = false;
+    let attempts = 0;
+    await startBridge(config, {
+      sendEvents: (events: VideoEvent[]) => {
+        attempts++;
+        return (temporalUp ? gateway : down).sendEvents(events);
+      },
+    });
+    const id = uniqueId();
+    await publish(names, ev.uploaded(id, 'olga'));
+    // With a limit of 1, a single requeue would have dead-lettered it.
+    await until(() => attempts >= 3);
+    // Held by the bridge (the broker's counts lag a little behind), neither requeued nor dead-lettered.
+    await eventually(async () => {
+      const counts = await queueCounts(names.queue);
+      return counts.ready === 0 && counts.unacked === 1 ? counts : undefined;
+    });
+    expect(await messageCount(names.deadLetterQueue)).toBe(0);
+    temporalUp = true;
+    await storedWhen(id, (v) => v.userId === 'olga');
+    await settledTo(names.queue, 0);
+    expect(await messageCount(names.deadLetterQueue)).toBe(0);
+  });
+
+  it('declares quorum queues: the tracker\'s with the delivery limit and at-least-once dead-lettering, the dead letters\' without a limit', async () => {
+    const { names } = await newTopology({ AMQP_DELIVERY_LIMIT: '7' });
+    expect(await queueDeclaration(names.queue)).toEqual({
+      type: 'quorum',
+      arguments: {
+        'x-queue-type': 'quorum',
+        'x-delivery-limit': 7,
+        'x-dead-letter-exchange': names.deadLetterExchange,
+        'x-dead-letter-strategy': 'at-least-once',
+        'x-overflow': 'reject-publish',
+      },
+    });
+    expect(await queueDeclaration(names.deadLetterQueue)).toEqual({ type: 'quorum', arguments: { 'x-queue-type': 'quorum' } });
+  });
+
+  it('refuses to start beside the classic queue of an earlier release, naming the command that migrates it', async () => {
+    const config = testConfig();
+    const names = topologyNames(config);
+    const channel = await amqp.createChannel();
+    await channel.assertQueue(names.classic.queue, { durable: true }); // what earlier releases declared
+    try {
+      const bridge = createBridge({ config, gateway, logger: testLogger });
+      bridges.push(bridge);
+      const started = bridge.start();
+      await expect(started).rejects.toThrow(TopologyConflictError);
+      await expect(started).rejects.toThrow(new RegExp(`classic queue ${names.classic.queue} .*${MIGRATE_COMMAND}`));
+      expect(bridge.ready()).toBe(false);
+      await eventually(async () => ((await bridgeConnections(config)).length === 0 ? true : undefined));
+    } finally {
+      await channel.deleteQueue(names.classic.queue);
+      await channel.close();
+    }
+  });
+
+  it('refuses to start when the queue was declared with another delivery limit, naming the value to set', async () => {
+    const { config } = await newTopology({ AMQP_DELIVERY_LIMIT: '5' });
+    const bridge = createBridge({ config: { ...config, AMQP_DELIVERY_LIMIT: 9 }, gateway, logger: testLogger });
+    bridges.push(bridge);
+    await expect(bridge.start()).rejects.toThrow(/declared with delivery limit 5, and AMQP_DELIVERY_LIMIT is 9: set AMQP_DELIVERY_LIMIT=5/);
+  });
+
   it('keeps an event Temporal does not accept, and delivers it once Temporal is reachable', async () => {
     const { config, names } = await newTopology();
     const down = unreachableGateway();
@@ -281,7 +406,7 @@ describe('AMQP bridge', () => {
     const id = uniqueId();
     await publish(names, ev.uploaded(id, 'carol'));
 
-    // A second attempt means the first failure requeued the message rather than acking or dropping it.
+    // A second attempt means the first failure kept the message rather than acking or dropping it.
     await until(() => attempts >= 2);
     await first.stop();
     await settledTo(names.queue, 1);
@@ -306,7 +431,7 @@ describe('AMQP bridge', () => {
     });
     const id = uniqueId();
     await publish(names, ev.uploaded(id, 'dora'));
-    // Redelivered after each failure (with a growing backoff), never acked or dead-lettered meanwhile.
+    // Tried again after each failure (with a growing backoff), never acked or dead-lettered meanwhile.
     await until(() => attempts >= 3);
     expect(await stored(id)).toBeNull();
     expect(await messageCount(names.deadLetterQueue)).toBe(0);

@@ -10,12 +10,19 @@ describe('configuration', () => {
       AMQP_URL: 'amqp://guest:guest@127.0.0.1:5672',
       AMQP_EXCHANGE: 'vidproc.events',
       AMQP_QUEUE: 'vidproc.status-tracker',
+      AMQP_DELIVERY_LIMIT: 20,
       TEMPORAL_NAMESPACE: 'default',
       TEMPORAL_TASK_QUEUE: 'video-status',
       PORT: 3000,
       LOG_LEVEL: 'info',
       TEMPORAL_TLS: false,
     });
+  });
+
+  it('takes a delivery limit from 1 to 1000', () => {
+    expect(loadConfig({ AMQP_DELIVERY_LIMIT: '3' }).AMQP_DELIVERY_LIMIT).toBe(3);
+    expect(() => loadConfig({ AMQP_DELIVERY_LIMIT: '0' })).toThrow(/AMQP_DELIVERY_LIMIT/);
+    expect(() => loadConfig({ AMQP_DELIVERY_LIMIT: 'many' })).toThrow(/AMQP_DELIVERY_LIMIT/);
   });
 
   it('delivers webhooks to public https endpoints, retried for a day, disabling one after 3 days of failure, by default', () => {

@@ -88,6 +88,7 @@ app.kubernetes.io/component: {{ .component }}
   "AMQP_EXCHANGE" $c.amqp.exchange
   "AMQP_QUEUE" $c.amqp.queue
   "AMQP_PREFETCH" (toString $c.amqp.prefetch)
+  "AMQP_DELIVERY_LIMIT" (toString $c.amqp.deliveryLimit)
   "TEMPORAL_ADDRESS" $c.temporal.address
   "TEMPORAL_NAMESPACE" $c.temporal.namespace
   "TEMPORAL_TASK_QUEUE" $c.temporal.taskQueue
