@@ -22,7 +22,24 @@ export const LIMITS = {
   eventType: 128,
 } as const;
 
-export const VIDEO_ID_PATTERN = new RegExp(`^[A-Za-z0-9._-]{1,${LIMITS.videoId}}$`);
+/**
+ * A video id every route can serve: 1-128 characters of A-Za-z0-9._-, but not `.` or `..` (a URL
+ * path cannot carry them: clients and proxies resolve them as dot-segments) nor a word a route
+ * takes for itself at the id's place (`/v1/videos/stream`). The one rule for new ids: the API's
+ * registrations and paths, and the bridge's events (decodeVideoEvent).
+ */
+export const VIDEO_ID_PATTERN = new RegExp(`^(?!\\.{1,2}$)(?!stream$)[A-Za-z0-9._-]{1,${LIMITS.videoId}}$`);
+
+/**
+ * What an id stored before that rule may be (the charset and length alone): ids already in
+ * Postgres and in running workflows' histories. Views that show stored ids are documented with
+ * it, and a workflow re-checks the events it is signalled with it, so that a history recorded
+ * before the rule replays as it ran.
+ */
+export const STORED_VIDEO_ID_PATTERN = new RegExp(`^[A-Za-z0-9._-]{1,${LIMITS.videoId}}$`);
+
+/** No NUL characters (Postgres text cannot hold them). */
+export const NO_NUL = /^[^\u0000]*$/;
 
 /** A string Postgres can store: no NUL characters, at most `max` characters. */
 export const text = (max: number, min = 1) =>
@@ -30,11 +47,16 @@ export const text = (max: number, min = 1) =>
     .string()
     .min(min)
     .max(max)
-    .refine((v) => !v.includes('\u0000'), 'must not contain NUL characters');
+    // A pattern, not a refinement: it is part of the schema the API documents (OpenAPI `pattern`).
+    .regex(NO_NUL, 'must not contain NUL characters');
 
-export const videoIdSchema = z
+export const VIDEO_ID_RULE = `1-${LIMITS.videoId} characters of A-Za-z0-9._-, not "." or ".." or "stream"`;
+
+export const videoIdSchema = z.string().regex(VIDEO_ID_PATTERN, `must be ${VIDEO_ID_RULE}`);
+
+export const storedVideoIdSchema = z
   .string()
-  .regex(VIDEO_ID_PATTERN, `must be 1-${LIMITS.videoId} characters of A-Za-z0-9._-`);
+  .regex(STORED_VIDEO_ID_PATTERN, `must be 1-${LIMITS.videoId} characters of A-Za-z0-9._-`);
 
 export const EVENT_TYPES = {
   uploaded: 'vidproc.video.uploaded',
@@ -90,7 +112,9 @@ const envelope = {
   specversion: z.literal('1.0'),
   id: text(LIMITS.eventId),
   source: text(LIMITS.source),
-  subject: videoIdSchema,
+  // The stored shape: a workflow re-checks its signals with it (replay-safe); the bridge holds
+  // new events to videoIdSchema (decodeVideoEvent).
+  subject: storedVideoIdSchema,
   time: z.iso.datetime({ offset: true }),
   datacontenttype: z.string().optional(),
 };
@@ -178,7 +202,7 @@ export function parseVideoEvent(value: unknown): ParseResult {
   return { ok: false, reason: describeIssues(result.error) };
 }
 
-/** Decodes a message body (UTF-8 JSON) and validates it. */
+/** Decodes a message body (UTF-8 JSON) and validates it, its subject by the rule for new ids (VIDEO_ID_PATTERN). */
 export function decodeVideoEvent(body: string): ParseResult {
   let value: unknown;
   try {
@@ -186,7 +210,11 @@ export function decodeVideoEvent(body: string): ParseResult {
   } catch (err) {
     return { ok: false, reason: `not JSON: ${(err as Error).message}` };
   }
-  return parseVideoEvent(value);
+  const parsed = parseVideoEvent(value);
+  if (parsed.ok && !VIDEO_ID_PATTERN.test(parsed.event.subject)) {
+    return { ok: false, reason: `subject: must be ${VIDEO_ID_RULE}` };
+  }
+  return parsed;
 }
 
 export function describeIssues(error: z.ZodError): string {

@@ -5,7 +5,7 @@
  * OPERATOR_ACTIONS.
  */
 import { z } from 'zod';
-import { formatDuration, parseDuration } from './duration.js';
+import { DURATION_PATTERN, formatDuration, parseDuration } from './duration.js';
 import { describeIssues, LIMITS, text } from './events.js';
 import { armStageDeadline, type StallDecision, type StallPolicy } from './stall.js';
 import { failedVideo, isTerminal, type Principal, type VideoState } from './video.js';
@@ -17,8 +17,11 @@ export type OperatorAction =
   | { type: 'fail'; reason: string }
   | { type: 'extend'; durationMs: number };
 
+/** The longest an operator may push a deadline at once. */
+export const MAX_EXTENSION_MS = 365 * 86_400_000;
+
 /** A duration as operators write it (`30m`, `2h`), in milliseconds. */
-const durationSchema = z.string().transform((value, ctx) => {
+const durationSchema = z.string().regex(DURATION_PATTERN, 'must be a duration like 90s, 15m or 2h').transform((value, ctx) => {
   try {
     return parseDuration(value);
   } catch (err) {
@@ -97,6 +100,16 @@ export function refuseOperatorAction(video: VideoState, action: OperatorAction):
   if (isTerminal(video.status)) return `video ${video.videoId} is already ${video.status}`;
   if (action.type === 'fail' && action.reason.trim() === '') return 'a reason is required';
   if (action.type === 'extend' && !(action.durationMs > 0)) return 'the extension must be a positive duration';
+  return null;
+}
+
+/**
+ * The limits added since actions were first recorded, checked only for an action not yet accepted
+ * (the update's validator, whatever the video): a history recorded before a limit replays as it ran.
+ */
+export function operatorActionOverLimit(action: OperatorAction): string | null {
+  // A deadline must stay a date: a huge extension broke the workflow's clock arithmetic (an invalid Date).
+  if (action.type === 'extend' && action.durationMs > MAX_EXTENSION_MS) return `the extension must be at most ${formatDuration(MAX_EXTENSION_MS)}`;
   return null;
 }
 
