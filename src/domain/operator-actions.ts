@@ -21,14 +21,17 @@ export type OperatorAction =
 export const MAX_EXTENSION_MS = 365 * 86_400_000;
 
 /** A duration as operators write it (`30m`, `2h`), in milliseconds. */
-const durationSchema = z.string().regex(DURATION_PATTERN, 'must be a duration like 90s, 15m or 2h').transform((value, ctx) => {
-  try {
-    return parseDuration(value);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    return z.NEVER;
-  }
-});
+const durationSchema = z
+  .string()
+  .regex(DURATION_PATTERN, { error: (issue) => `${JSON.stringify(issue.input)} is not a duration like 90s, 15m or 2h` })
+  .transform((value, ctx) => {
+    try {
+      return parseDuration(value);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
 
 interface ActionDefinition<Fields extends z.ZodRawShape> {
   /** One line, for the CLI's help and the API's documentation. */

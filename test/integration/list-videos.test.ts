@@ -231,7 +231,7 @@ describe('GET /v1/videos', () => {
     expect(await ids(ops, { userId: uniqueId('nobody') })).toEqual([]);
   });
 
-  it('refuses a cursor from another query, another caller, another list, or tampered with (400 problem)', async () => {
+  it('refuses a cursor from another query, another caller, another list, or tampered with (422 problem; 400 for a string that is not a cursor)', async () => {
     const [alice, bob, ops] = [await user(), await user(), await user(true)];
     const w = window();
     for (let i = 0; i < 3; i++) await seed(alice.id, minutes(w, i), { status: 'processing' });
@@ -241,7 +241,7 @@ describe('GET /v1/videos', () => {
     expect((await list(alice, { status: ['processing', 'processing'], limit: '1', cursor })).items).toHaveLength(1);
 
     const refused = async (as: Caller, params: Record<string, string | string[]>) =>
-      expect((await listProblem(as, params)).detail).toMatch(/cursor is not valid for this query/);
+      expect((await listProblem(as, params, 422)).detail).toMatch(/cursor is not valid for this query/);
     await refused(alice, { cursor }); // without the filter
     await refused(alice, { status: ['processing', 'failed'], cursor }); // another filter
     await refused(alice, { status: 'processing', stalled: 'false', cursor });
@@ -251,7 +251,7 @@ describe('GET /v1/videos', () => {
     const moved = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body!, 'base64url').toString()), p: ['2999-01-01T00:00:00.000Z', 'z'] }));
     await refused(alice, { status: 'processing', cursor: `${moved.toString('base64url')}.${mac}` });
     await refused(alice, { status: 'processing', cursor: `${body}.${mac!.slice(1)}x` });
-    await refused(alice, { status: 'processing', cursor: 'not-a-cursor' });
+    expect((await listProblem(alice, { status: 'processing', cursor: 'not-a-cursor' })).detail).toMatch(/cursor: is not a cursor/);
 
     // A history's cursor is not a listing's.
     const video = await seedHistory(alice.id, 3);

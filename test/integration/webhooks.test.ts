@@ -238,7 +238,8 @@ describe('deliveries', () => {
     expect([...first.items, ...second.items, ...third.items].map((d) => d.id)).toEqual(delivered.map((d) => d.id));
     expect(third.nextCursor).toBeNull();
     const other = await subscribe('dave', ['video.failed']);
-    await expectProblem(await call(`/v1/webhooks/${other.endpoint.id}/deliveries?cursor=${first.nextCursor}`, { as: 'dave' }), 400);
+    await expectProblem(await call(`/v1/webhooks/${other.endpoint.id}/deliveries?cursor=${first.nextCursor}`, { as: 'dave' }), 422);
+    await expectProblem(await call(`/v1/webhooks/${other.endpoint.id}/deliveries?cursor=not-a-cursor`, { as: 'dave' }), 400);
   });
 
   it('a delivery survives its worker stopping: the next worker on the task queue carries on its retries', async () => {
