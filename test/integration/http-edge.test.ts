@@ -84,7 +84,7 @@ describe('request bodies', () => {
       headers: { ...auth(), 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' },
       body: chunks,
       duplex: 'half',
-    } as RequestInit);
+    });
     await problemOf(chunked, 413);
     // Under the limit it is read as usual; without a token nothing is read at all (401 first).
     const small = await app.request('/v1/videos', { method: 'POST', headers: { ...auth(), 'Content-Type': 'application/json' }, body: JSON.stringify({ videoId: uniqueId('edge') }) });
