@@ -18,10 +18,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { MikroORM } from '@mikro-orm/postgresql';
 import { OPERATOR_ROLE, signDevToken } from '../../src/api/lib/auth.js';
+import { ormConfig } from '../../src/db/config.js';
+import { migrateDatabase } from '../../src/db/index.js';
 import { findTemporalTool } from '../../src/temporal/dev-server.js';
 import { vidprocArgs } from '../support/cli.js';
-import { eventually, startHarness, type TemporalHarness } from '../support/env.js';
+import { eventually, startHarness, testConfig, type TemporalHarness } from '../support/env.js';
 import { waitForOutput } from '../support/process-output.js';
 
 const SCHEMATHESIS = { name: 'st', variable: 'SCHEMATHESIS_PATH', projectPath: '.tools/schemathesis/bin/st' };
@@ -34,11 +37,27 @@ let token: string;
 let config: string;
 const apiProblems: string[] = [];
 
+/**
+ * A database of its own: the API lists every video to an operator, and Schemathesis acts on the
+ * ids it lists; other test files' videos wait for workers that have stopped (their updates would
+ * time out), so this run sees only its own.
+ */
+const CONTRACT_DATABASE_URL = `${process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/vidproc_test'}_contract`;
+
+async function dropContractDatabase(): Promise<void> {
+  const orm = await MikroORM.init(ormConfig(CONTRACT_DATABASE_URL));
+  await orm.schema.dropDatabase();
+  await orm.close(true);
+}
+
 beforeAll(async () => {
-  h = await startHarness();
+  await dropContractDatabase();
+  await migrateDatabase(CONTRACT_DATABASE_URL);
+  h = await startHarness(testConfig({ DATABASE_URL: CONTRACT_DATABASE_URL }));
   api = spawn(process.execPath, vidprocArgs('api'), {
     env: {
       ...process.env,
+      DATABASE_URL: CONTRACT_DATABASE_URL,
       TEMPORAL_TASK_QUEUE: h.config.temporal.taskQueue,
       AMQP_EXCHANGE: h.config.AMQP_EXCHANGE,
       AUTH_JWT_SECRET: h.config.AUTH_JWT_SECRET!,
@@ -100,6 +119,7 @@ afterAll(async () => {
     await exited;
   }
   await h?.stop();
+  await dropContractDatabase();
   if (config) await rm(dirname(config), { recursive: true, force: true });
 });
 

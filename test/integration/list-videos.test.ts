@@ -315,7 +315,7 @@ describe('GET /v1/videos/{videoId}/events', () => {
       [ops, one.videoId],
     ] as const) {
       const res = await get(`/v1/videos/${videoId}/events?cursor=${cursor}`, as);
-      expect(res.status).toBe(400);
+      expect(res.status).toBe(422);
       expect(((await res.json()) as Problem).detail).toMatch(/cursor is not valid/);
     }
     for (const limit of ['0', '1001']) expect((await get(`/v1/videos/${one.videoId}/events?limit=${limit}`, alice)).status).toBe(400);
