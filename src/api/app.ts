@@ -88,7 +88,10 @@ export function createApi(deps: ApiDeps) {
       c.set('principal', await deps.authenticate(match[1]));
     } catch (err) {
       if (err instanceof AuthError) throw new HttpProblem(401, err.message, {}, UNAUTHORIZED_HEADERS);
-      if (err instanceof AuthUnavailableError) throw new HttpProblem(503, err.message);
+      if (err instanceof AuthUnavailableError) {
+        c.get('logger').warn({ err: err.cause }, err.message);
+        throw new HttpProblem(503, err.message);
+      }
       throw err;
     }
     // JSON or nothing: an operation that takes a body, any body sent, or a POST that names

@@ -123,7 +123,8 @@ function createVerifier(options: AuthOptions, now: () => number): (token: string
     } catch (err) {
       if (err instanceof AuthError) throw err;
       if (err instanceof errors.JWKSTimeout || !(err instanceof errors.JOSEError)) {
-        throw new AuthUnavailableError('cannot fetch the signing keys');
+        // The reason (a host, a port) is for the log, not for the caller.
+        throw new AuthUnavailableError('cannot fetch the signing keys', { cause: err });
       }
       throw new AuthError(`invalid token: ${err.message}`);
     }
