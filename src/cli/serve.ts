@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { OPERATOR_ROLE, signDevToken } from '../api/lib/auth.js';
 import { ConfigError, loadConfig } from '../config/env.js';
 import { migrateDatabase } from '../db/index.js';
+import { formatDuration, parseDuration } from '../domain/duration.js';
 import { createLogger } from '../logger.js';
 import { startApi } from '../processes/api.js';
 import { startBridge } from '../processes/bridge.js';
@@ -46,10 +47,14 @@ export function addServingCommands(program: Command): void {
     .description('print a HS256 bearer token signed with AUTH_JWT_SECRET')
     .argument('<sub>', 'the user id (token subject)')
     .option('--operator', 'grant the operator role (reads every video)')
-    .option('--expires <duration>', 'lifetime, e.g. 1h, 7d', '12h')
+    .option('--expires <duration>', 'lifetime, e.g. 1h, 12h (at most AUTH_MAX_TOKEN_LIFETIME)', '12h')
     .action(async (sub: string, opts: { operator?: boolean; expires: string }) => {
       const cfg = loadConfig();
       if (!cfg.AUTH_JWT_SECRET) throw new ConfigError('AUTH_JWT_SECRET is not set');
+      // The API refuses a token that lives longer: do not print one.
+      if (parseDuration(opts.expires) > cfg.AUTH_MAX_TOKEN_LIFETIME) {
+        throw new ConfigError(`--expires ${opts.expires} is longer than AUTH_MAX_TOKEN_LIFETIME (${formatDuration(cfg.AUTH_MAX_TOKEN_LIFETIME)}): the API would refuse the token`);
+      }
       process.stdout.write(`${await signDevToken(cfg.AUTH_JWT_SECRET, sub, opts.operator ? [OPERATOR_ROLE] : [], opts.expires)}\n`);
     });
 }

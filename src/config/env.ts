@@ -72,6 +72,12 @@ const memorySize = optionalString.transform((v, ctx) => {
 const optionalInt = (min: number, max: number) =>
   z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.coerce.number().int().min(min).max(max).optional());
 
+/** A comma-separated list (blank items dropped). */
+const list = optionalString.transform((v) => (v === undefined ? [] : v.split(',').map((item) => item.trim()).filter(Boolean)));
+
+/** Asymmetric JWS algorithms a key set may sign with (jose's names); HS256 is AUTH_JWT_SECRET's alone. */
+export const JWKS_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+
 /** The longest a SigV4 presigned URL may be valid for (S3 refuses longer ones). */
 const PRESIGN_MAX_MS = 7 * 86_400_000;
 
@@ -103,6 +109,33 @@ export const envSchema = z.object({
   AUTH_JWKS_URL: optionalString.refine((v) => v === undefined || /^https?:\/\//.test(v), 'must be an http(s) URL'),
   AUTH_ISSUER: optionalString,
   AUTH_AUDIENCE: optionalString,
+  /** The algorithms accepted from AUTH_JWKS_URL's keys (a token naming any other is refused). */
+  AUTH_JWKS_ALGORITHMS: list
+    .refine((algs) => algs.every((a) => (JWKS_ALGORITHMS as readonly string[]).includes(a)), `must be a list of ${JWKS_ALGORITHMS.join(', ')}`)
+    .transform((algs) => (algs.length > 0 ? algs : ['RS256', 'ES256'])),
+  /** The longest a token may be valid for (exp - iat; without iat, exp - now). */
+  AUTH_MAX_TOKEN_LIFETIME: duration('24h'),
+  /** Clock skew allowed between the token's issuer and this process, for exp, nbf and iat. */
+  AUTH_CLOCK_TOLERANCE: durationOrZero('30s').refine((ms) => ms <= 5 * 60_000, 'must be at most 5m'),
+  /** How long the key set from AUTH_JWKS_URL is kept before it is fetched again. */
+  AUTH_JWKS_CACHE_MAX_AGE: duration('10m'),
+  /** A token with a key id the kept key set lacks makes it fetch the set again, at most this often. */
+  AUTH_JWKS_COOLDOWN: duration('30s'),
+  /** The largest request body the API accepts (bytes, or 64Ki, 1Mi): a larger one is a 413. */
+  API_BODY_LIMIT: memorySize.refine((v) => v !== null, 'must be a size (not none)').transform((v) => v ?? 64 * 1024),
+  /** Origins browsers may call the API from (CORS), comma-separated, or `*`; unset: CORS off. */
+  API_CORS_ORIGINS: list.refine(
+    (origins) => origins.every((o) => o === '*' || /^https?:\/\/[^/\s]+$/.test(o)),
+    'must be `*` or origins like https://app.example.com (scheme, host and port, no path), comma-separated',
+  ),
+  /** A client must send a request's headers within this (slowloris). */
+  API_HEADERS_TIMEOUT: duration('10s'),
+  /** ... and the whole request within this (not the response: live streams are not cut by it). */
+  API_REQUEST_TIMEOUT: duration('30s'),
+  /** An idle keep-alive connection is closed after this (behind a load balancer: longer than its idle timeout). */
+  API_KEEP_ALIVE_TIMEOUT: duration('5s'),
+  /** The longest a live stream stays open; the client then reconnects (with Last-Event-ID) and misses nothing. */
+  SSE_MAX_DURATION: duration('1h'),
   /** Signs the API's paging cursors; every API instance needs the same one (default: derived from AUTH_JWT_SECRET, else made per process). */
   API_CURSOR_SECRET: optionalString,
   /** How many finished videos' final views each API process keeps in memory (0: none). */
@@ -181,6 +214,8 @@ const configSchema = envSchema.transform((env, ctx) => ({
     maxReprocess: env.MAX_REPROCESS,
   } satisfies StallPolicy,
   storage: storageSettings(env, ctx),
+  /** The API's HTTP edge: body limit, CORS, the Node server's timeouts. */
+  http: httpSettings(env, ctx),
   /** What sizes the worker (src/config/worker-sizing.ts); the process adds the cgroup's limit when none is set. */
   worker: workerSizingInput(env, ctx),
   /** How users' webhooks are delivered (the worker's delivery workflows and activities). */
@@ -193,6 +228,20 @@ const configSchema = envSchema.transform((env, ctx) => ({
     disableAfterMs: env.WEBHOOK_DISABLE_AFTER,
   },
 }));
+
+function httpSettings(env: z.output<typeof envSchema>, ctx: z.RefinementCtx) {
+  // Node refuses a headers timeout longer than the request timeout.
+  if (env.API_HEADERS_TIMEOUT > env.API_REQUEST_TIMEOUT) {
+    ctx.addIssue({ code: 'custom', path: ['API_HEADERS_TIMEOUT'], message: 'must not be longer than API_REQUEST_TIMEOUT' });
+  }
+  return {
+    bodyLimitBytes: env.API_BODY_LIMIT,
+    corsOrigins: env.API_CORS_ORIGINS,
+    headersTimeoutMs: env.API_HEADERS_TIMEOUT,
+    requestTimeoutMs: env.API_REQUEST_TIMEOUT,
+    keepAliveTimeoutMs: env.API_KEEP_ALIVE_TIMEOUT,
+  };
+}
 
 function workerSizingInput(env: z.output<typeof envSchema>, ctx: z.RefinementCtx): WorkerSizingInput {
   const input: WorkerSizingInput = {

@@ -2251,7 +2251,8 @@ return errors === 0;
 }
 
 export const extendRequest = validate14;
-const schema15 = {"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"by":{"type":"string","maxLength":200,"pattern":"\\S"},"duration":{"type":"string","description":"how much later, e.g. 30m, 2h","format":"duration"}},"required":["by","duration"]};
+const schema15 = {"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"by":{"type":"string","maxLength":200,"pattern":"\\S"},"duration":{"type":"string","pattern":"^(?=[0-9.]*[1-9])[0-9]{1,15}(\\.[0-9]{1,15})? *([mM][iI][lL][lL][iI][sS][eE][cC][oO][nN][dD][sS]|[mM][iI][lL][lL][iI][sS][eE][cC][oO][nN][dD]|[mM][sS][eE][cC][sS]|[mM][sS][eE][cC]|[mM][sS]|[sS][eE][cC][oO][nN][dD][sS]|[sS][eE][cC][oO][nN][dD]|[sS][eE][cC][sS]|[sS][eE][cC]|[sS]|[mM][iI][nN][uU][tT][eE][sS]|[mM][iI][nN][uU][tT][eE]|[mM][iI][nN][sS]|[mM][iI][nN]|[mM]|[hH][oO][uU][rR][sS]|[hH][oO][uU][rR]|[hH][rR][sS]|[hH][rR]|[hH]|[dD][aA][yY][sS]|[dD][aA][yY]|[dD]|[wW][eE][eE][kK][sS]|[wW][eE][eE][kK]|[wW]|[yY][eE][aA][rR][sS]|[yY][eE][aA][rR]|[yY][rR][sS]|[yY][rR]|[yY])$","description":"how much later, e.g. 30m, 2h","format":"duration"}},"required":["by","duration"]};
+const pattern30 = new RegExp("^(?=[0-9.]*[1-9])[0-9]{1,15}(\\.[0-9]{1,15})? *([mM][iI][lL][lL][iI][sS][eE][cC][oO][nN][dD][sS]|[mM][iI][lL][lL][iI][sS][eE][cC][oO][nN][dD]|[mM][sS][eE][cC][sS]|[mM][sS][eE][cC]|[mM][sS]|[sS][eE][cC][oO][nN][dD][sS]|[sS][eE][cC][oO][nN][dD]|[sS][eE][cC][sS]|[sS][eE][cC]|[sS]|[mM][iI][nN][uU][tT][eE][sS]|[mM][iI][nN][uU][tT][eE]|[mM][iI][nN][sS]|[mM][iI][nN]|[mM]|[hH][oO][uU][rR][sS]|[hH][oO][uU][rR]|[hH][rR][sS]|[hH][rR]|[hH]|[dD][aA][yY][sS]|[dD][aA][yY]|[dD]|[wW][eE][eE][kK][sS]|[wW][eE][eE][kK]|[wW]|[yY][eE][aA][rR][sS]|[yY][eE][aA][rR]|[yY][rR][sS]|[yY][rR]|[yY])$", "");
 const formats2 = CONTRACT_FORMATS.duration;
 
 function validate14(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -2321,8 +2322,8 @@ errors++;
 if(data.duration !== undefined){
 let data1 = data.duration;
 if(typeof data1 === "string"){
-if(!(formats2.validate(data1))){
-const err5 = {instancePath:instancePath+"/duration",schemaPath:"#/properties/duration/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\""};
+if(!pattern30.test(data1)){
+const err5 = {instancePath:instancePath+"/duration",schemaPath:"#/properties/duration/pattern",keyword:"pattern",params:{pattern: "^(?=[0-9.]*[1-9])[0-9]{1,15}(\\.[0-9]{1,15})? *([mM][iI][lL][lL][iI][sS][eE][cC][oO][nN][dD][sS]|[mM][iI][lL][lL][iI][sS][eE][cC][oO][nN][dD]|[mM][sS][eE][cC][sS]|[mM][sS][eE][cC]|[mM][sS]|[sS][eE][cC][oO][nN][dD][sS]|[sS][eE][cC][oO][nN][dD]|[sS][eE][cC][sS]|[sS][eE][cC]|[sS]|[mM][iI][nN][uU][tT][eE][sS]|[mM][iI][nN][uU][tT][eE]|[mM][iI][nN][sS]|[mM][iI][nN]|[mM]|[hH][oO][uU][rR][sS]|[hH][oO][uU][rR]|[hH][rR][sS]|[hH][rR]|[hH]|[dD][aA][yY][sS]|[dD][aA][yY]|[dD]|[wW][eE][eE][kK][sS]|[wW][eE][eE][kK]|[wW]|[yY][eE][aA][rR][sS]|[yY][eE][aA][rR]|[yY][rR][sS]|[yY][rR]|[yY])$"},message:"must match pattern \""+"^(?=[0-9.]*[1-9])[0-9]{1,15}(\\.[0-9]{1,15})? *([mM][iI][lL][lL][iI][sS][eE][cC][oO][nN][dD][sS]|[mM][iI][lL][lL][iI][sS][eE][cC][oO][nN][dD]|[mM][sS][eE][cC][sS]|[mM][sS][eE][cC]|[mM][sS]|[sS][eE][cC][oO][nN][dD][sS]|[sS][eE][cC][oO][nN][dD]|[sS][eE][cC][sS]|[sS][eE][cC]|[sS]|[mM][iI][nN][uU][tT][eE][sS]|[mM][iI][nN][uU][tT][eE]|[mM][iI][nN][sS]|[mM][iI][nN]|[mM]|[hH][oO][uU][rR][sS]|[hH][oO][uU][rR]|[hH][rR][sS]|[hH][rR]|[hH]|[dD][aA][yY][sS]|[dD][aA][yY]|[dD]|[wW][eE][eE][kK][sS]|[wW][eE][eE][kK]|[wW]|[yY][eE][aA][rR][sS]|[yY][eE][aA][rR]|[yY][rR][sS]|[yY][rR]|[yY])$"+"\""};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -2331,9 +2332,8 @@ vErrors.push(err5);
 }
 errors++;
 }
-}
-else {
-const err6 = {instancePath:instancePath+"/duration",schemaPath:"#/properties/duration/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!(formats2.validate(data1))){
+const err6 = {instancePath:instancePath+"/duration",schemaPath:"#/properties/duration/format",keyword:"format",params:{format: "duration"},message:"must match format \""+"duration"+"\""};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -2343,14 +2343,25 @@ vErrors.push(err6);
 errors++;
 }
 }
-}
 else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err7 = {instancePath:instancePath+"/duration",schemaPath:"#/properties/duration/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err7];
 }
 else {
 vErrors.push(err7);
+}
+errors++;
+}
+}
+}
+else {
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
 }
 errors++;
 }

@@ -6,10 +6,11 @@
  */
 import { z } from 'zod';
 import { CONTRACT_FORMATS, type ContractFormat } from './contract-formats.js';
-import { EVENT_TYPES, LIMITS, VIDEO_ID_PATTERN, type ParseResult } from './events.js';
+import { EVENT_TYPES, LIMITS, NO_NUL, STORED_VIDEO_ID_PATTERN, VIDEO_ID_PATTERN, VIDEO_ID_RULE, type ParseResult } from './events.js';
 
 /** A string checked by one of the contract's predicates (the compiled checks call it by its format name). */
-export const withFormat = (format: ContractFormat) => z.string().refine(CONTRACT_FORMATS[format].validate, CONTRACT_FORMATS[format].message);
+export const withFormat = (format: ContractFormat, base: z.ZodString = z.string()) =>
+  base.refine(CONTRACT_FORMATS[format].validate, CONTRACT_FORMATS[format].message);
 
 /** A string Postgres can store: no NUL characters, at most `max` characters. */
 export const text = (max: number, min = 1) =>
@@ -17,11 +18,14 @@ export const text = (max: number, min = 1) =>
     .string()
     .min(min)
     .max(max)
-    .regex(/^[^\u0000]*$/, 'must not contain NUL characters');
+    // A pattern, not a refinement: the API documents it (OpenAPI `pattern`) and the workflow's compiled checks run it.
+    .regex(NO_NUL, 'must not contain NUL characters');
 
-export const videoIdSchema = z
+export const videoIdSchema = z.string().regex(VIDEO_ID_PATTERN, `must be ${VIDEO_ID_RULE}`);
+
+export const storedVideoIdSchema = z
   .string()
-  .regex(VIDEO_ID_PATTERN, `must be 1-${LIMITS.videoId} characters of A-Za-z0-9._-`);
+  .regex(STORED_VIDEO_ID_PATTERN, `must be 1-${LIMITS.videoId} characters of A-Za-z0-9._-`);
 
 const imagesUrlSchema = withFormat('images-url').describe(
   'absolute https:// or s3:// URL of the images archive',
@@ -36,7 +40,9 @@ const envelope = {
   specversion: z.literal('1.0'),
   id: text(LIMITS.eventId),
   source: text(LIMITS.source),
-  subject: videoIdSchema,
+  // The stored shape: a workflow re-checks its signals with it (replay-safe); the bridge holds
+  // new events to videoIdSchema (decodeVideoEvent).
+  subject: storedVideoIdSchema,
   time: z.iso.datetime({ offset: true }),
   datacontenttype: z.string().optional(),
 };
@@ -101,7 +107,7 @@ export function parseVideoEvent(value: unknown): ParseResult {
   return { ok: false, reason: describeIssues(result.error) };
 }
 
-/** Decodes a message body (UTF-8 JSON) and validates it. */
+/** Decodes a message body (UTF-8 JSON) and validates it, its subject by the rule for new ids (VIDEO_ID_PATTERN). */
 export function decodeVideoEvent(body: string): ParseResult {
   let value: unknown;
   try {
@@ -109,7 +115,11 @@ export function decodeVideoEvent(body: string): ParseResult {
   } catch (err) {
     return { ok: false, reason: `not JSON: ${(err as Error).message}` };
   }
-  return parseVideoEvent(value);
+  const parsed = parseVideoEvent(value);
+  if (parsed.ok && !VIDEO_ID_PATTERN.test(parsed.event.subject)) {
+    return { ok: false, reason: `subject: must be ${VIDEO_ID_RULE}` };
+  }
+  return parsed;
 }
 
 export function describeIssues(error: z.ZodError): string {

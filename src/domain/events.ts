@@ -24,7 +24,26 @@ export const LIMITS = {
   eventType: 128,
 } as const;
 
-export const VIDEO_ID_PATTERN = new RegExp(`^[A-Za-z0-9._-]{1,${LIMITS.videoId}}$`);
+/**
+ * A video id every route can serve: 1-128 characters of A-Za-z0-9._-, but not `.` or `..` (a URL
+ * path cannot carry them: clients and proxies resolve them as dot-segments) nor a word a route
+ * takes for itself at the id's place (`/v1/videos/stream`). The one rule for new ids: the API's
+ * registrations and paths, and the bridge's events (decodeVideoEvent).
+ */
+export const VIDEO_ID_PATTERN = new RegExp(`^(?!\\.{1,2}$)(?!stream$)[A-Za-z0-9._-]{1,${LIMITS.videoId}}$`);
+
+/**
+ * What an id stored before that rule may be (the charset and length alone): ids already in
+ * Postgres and in running workflows' histories. Views that show stored ids are documented with
+ * it, and a workflow re-checks the events it is signalled with it, so that a history recorded
+ * before the rule replays as it ran.
+ */
+export const STORED_VIDEO_ID_PATTERN = new RegExp(`^[A-Za-z0-9._-]{1,${LIMITS.videoId}}$`);
+
+export const VIDEO_ID_RULE = `1-${LIMITS.videoId} characters of A-Za-z0-9._-, not "." or ".." or "stream"`;
+
+/** No NUL characters (Postgres text cannot hold them). */
+export const NO_NUL = /^[^\u0000]*$/;
 
 export const EVENT_TYPES = {
   uploaded: 'vidproc.video.uploaded',

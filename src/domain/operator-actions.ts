@@ -19,6 +19,9 @@ export type OperatorAction =
   | { type: 'fail'; reason: string }
   | { type: 'extend'; durationMs: number };
 
+/** The longest an operator may push a deadline at once. */
+export const MAX_EXTENSION_MS = 365 * 86_400_000;
+
 /** The action a checked request asks for. */
 const TO_ACTION: { [T in OperatorActionType]: (request: CheckedOperatorRequest<T>) => OperatorAction } = {
   retry: () => ({ type: 'retry' }),
@@ -45,6 +48,16 @@ export function refuseOperatorAction(video: VideoState, action: OperatorAction):
   if (isTerminal(video.status)) return `video ${video.videoId} is already ${video.status}`;
   if (action.type === 'fail' && action.reason.trim() === '') return 'a reason is required';
   if (action.type === 'extend' && !(action.durationMs > 0)) return 'the extension must be a positive duration';
+  return null;
+}
+
+/**
+ * The limits added since actions were first recorded, checked only for an action not yet accepted
+ * (the update's validator, whatever the video): a history recorded before a limit replays as it ran.
+ */
+export function operatorActionOverLimit(action: OperatorAction): string | null {
+  // A deadline must stay a date: a huge extension broke the workflow's clock arithmetic (an invalid Date).
+  if (action.type === 'extend' && action.durationMs > MAX_EXTENSION_MS) return `the extension must be at most ${formatDuration(MAX_EXTENSION_MS)}`;
   return null;
 }
 

@@ -5,6 +5,7 @@
  * operator-actions.ts, keyed by the same type.
  */
 import { z } from 'zod';
+import { DURATION_PATTERN } from './duration.js';
 import { LIMITS } from './events.js';
 import { text, withFormat } from './event-schemas.js';
 import type { OperatorActionType } from './operator-actions.js';
@@ -29,7 +30,13 @@ export const OPERATOR_REQUESTS = {
   },
   extend: {
     summary: "push the video's current deadline",
-    fields: { duration: withFormat('duration').describe('how much later, e.g. 30m, 2h') },
+    fields: {
+      // The pattern is what the API documents; the predicate (parseDuration) has the last word.
+      duration: withFormat(
+        'duration',
+        z.string().regex(DURATION_PATTERN, { error: (issue) => `${JSON.stringify(issue.input)} is not a duration like 90s, 15m or 2h` }),
+      ).describe('how much later, e.g. 30m, 2h'),
+    },
     positional: 'duration',
   },
 } as const satisfies Record<OperatorActionType, RequestDefinition>;

@@ -23,10 +23,13 @@ export const SECRET_BYTES = 24;
 /** After a rotation, deliveries are signed with the old secret too for this long (receivers switch over). */
 export const SECRET_ROTATION_GRACE_MS = 24 * 3_600_000;
 
+/** No event type twice (the API documents it as `uniqueItems`). */
+export const distinctEventTypes = (types: readonly string[]) => new Set(types).size === types.length;
+
 export const webhookEventTypesSchema = z
   .array(z.enum(WEBHOOK_EVENT_TYPES))
   .min(1)
-  .refine((types) => new Set(types).size === types.length, 'must not repeat an event type');
+  .refine(distinctEventTypes, 'must not repeat an event type');
 
 /** Why `url` cannot be a webhook endpoint by its text alone (scheme, form), or null. */
 export function endpointUrlRefusal(url: string, allowPrivate: boolean): string | null {

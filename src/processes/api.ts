@@ -1,4 +1,5 @@
 /** The API process: the HTTP API on PORT, with its readiness checks. */
+import type { ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { openBrokerReadiness } from '../amqp/readiness.js';
@@ -21,6 +22,21 @@ import { createWebhookGateway } from '../temporal/webhook-gateway.js';
 import { createEndpointUrlCheck } from '../webhooks/endpoint-address.js';
 import type { Running } from './running.js';
 
+/**
+ * The Node server's limits on slow clients (slowloris): a request's headers must arrive within
+ * headersTimeout and the whole request within requestTimeout (the response is not bounded: live
+ * streams stay open), an idle keep-alive connection closes after keepAliveTimeout. Node checks
+ * the first two every connectionsCheckingInterval (30 s by default), so it checks every second.
+ */
+export function serverTimeouts(http: Config['http']): ServerOptions {
+  return {
+    headersTimeout: http.headersTimeoutMs,
+    requestTimeout: http.requestTimeoutMs,
+    keepAliveTimeout: http.keepAliveTimeoutMs,
+    connectionsCheckingInterval: Math.min(1_000, http.headersTimeoutMs),
+  };
+}
+
 export async function startApi(config: Config, logger: Logger): Promise<Running & { url: string }> {
   const orm = await connectDatabase(config.DATABASE_URL);
   const { connection, client } = await connectClient(config.temporal, { rejectQueriesWhenClosed: true });
@@ -40,6 +56,8 @@ export async function startApi(config: Config, logger: Logger): Promise<Running 
     cursors: createCursors(config.API_CURSOR_SECRET ?? config.AUTH_JWT_SECRET),
     live,
     heartbeatMs: config.SSE_HEARTBEAT_INTERVAL,
+    streamMaxMs: config.SSE_MAX_DURATION,
+    http: { bodyLimitBytes: config.http.bodyLimitBytes, corsOrigins: config.http.corsOrigins },
     webhookDeliveries: createWebhookGateway(client, { taskQueue: config.temporal.taskQueue }),
     checkWebhookUrl: createEndpointUrlCheck(config.webhooks.allowPrivate),
     authenticate: createAuthenticator({
@@ -47,12 +65,17 @@ export async function startApi(config: Config, logger: Logger): Promise<Running 
       jwksUrl: config.AUTH_JWKS_URL,
       issuer: config.AUTH_ISSUER,
       audience: config.AUTH_AUDIENCE,
+      jwksAlgorithms: config.AUTH_JWKS_ALGORITHMS,
+      maxTokenLifetimeMs: config.AUTH_MAX_TOKEN_LIFETIME,
+      clockToleranceMs: config.AUTH_CLOCK_TOLERANCE,
+      jwksCacheMaxAgeMs: config.AUTH_JWKS_CACHE_MAX_AGE,
+      jwksCooldownMs: config.AUTH_JWKS_COOLDOWN,
     }),
     readiness: { postgres: postgresCheck(orm), rabbitmq: broker.check, temporal: temporalCheck(connection) },
     logger: logger.child({ component: 'api' }),
   });
   const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info: AddressInfo) =>
+    const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST, serverOptions: serverTimeouts(config.http) }, (info: AddressInfo) =>
       resolve({ server: s, port: info.port }),
     );
   });

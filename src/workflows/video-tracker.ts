@@ -7,7 +7,7 @@
 import { ApplicationFailure, currentUpdateInfo, log, patched, workflowInfo } from '@temporalio/workflow';
 import { checkRegistration, checkVideoEvent } from '../domain/contract-checks.js';
 import { registrationEvent, type VideoEvent, type VideoEventInput } from '../domain/events.js';
-import { applyOperatorAction, parseOperatorRequest, refuseOperatorAction, type OperatorActionType } from '../domain/operator-actions.js';
+import { applyOperatorAction, operatorActionOverLimit, parseOperatorRequest, refuseOperatorAction, type OperatorActionType } from '../domain/operator-actions.js';
 import { afterEvent, nextWakeup, onWakeup, type Dispatch, type StallDecision, type StallPolicy } from '../domain/stall.js';
 import {
   appendNote,
@@ -146,6 +146,8 @@ export class VideoTracker implements StageClock {
   validateOperatorAction(type: OperatorActionType, input: unknown): void {
     const request = parseOperatorRequest(type, input);
     if (!request.ok) throw refused(request.reason);
+    const overLimit = operatorActionOverLimit(request.action);
+    if (overLimit) throw refused(overLimit);
     const refusal = this.state && refuseOperatorAction(this.state.video, request.action);
     if (refusal) throw refused(refusal);
   }

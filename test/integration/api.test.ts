@@ -77,6 +77,45 @@ describe('authentication', () => {
     expect((await expectProblem(await call('/v1/videos/abc', { as: longSub }), 401)).detail).toMatch(/subject/);
   });
 
+  it('takes the token from the Authorization header only: not from the query or a cookie', async () => {
+    for (const query of ['access_token', 'token', 'jwt']) {
+      const res = await app.request(`/v1/videos/abc?${query}=${tokens.alice}`);
+      expect((await expectProblem(res, 401)).detail).toMatch(/bearer token is required/);
+    }
+    const cookie = await app.request('/v1/videos/abc', { headers: { Cookie: `token=${tokens.alice}; access_token=${tokens.alice}` } });
+    await expectProblem(cookie, 401);
+    const basic = await app.request('/v1/videos/abc', { headers: { Authorization: `Basic ${tokens.alice}` } });
+    await expectProblem(basic, 401);
+  });
+
+  it('fetches the key set again for an unknown key id at most once per cooldown', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('ES256');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'known', alg: 'ES256', use: 'sig' };
+    let fetches = 0;
+    const server: Server = createServer((_req, res) => {
+      fetches++;
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const jwksUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;
+      const sign = (kid: string) => new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid }).setSubject('es-user').setIssuedAt().setExpirationTime('5m').sign(privateKey);
+      const cooled = createAuthenticator({ jwksUrl, jwksCooldownMs: 60_000 }, { keep: 0 });
+      await expect(cooled(await sign('known'))).resolves.toEqual({ userId: 'es-user', operator: false });
+      expect(fetches).toBe(1);
+      for (let i = 0; i < 5; i++) await expect(cooled(await sign(`made-up-${i}`))).rejects.toThrow(/invalid token/);
+      expect(fetches).toBe(1); // within the cooldown: the kept set answers, no refetch
+      const eager = createAuthenticator({ jwksUrl, jwksCooldownMs: 0 }, { keep: 0 });
+      await eager(await sign('known'));
+      const before = fetches;
+      for (let i = 0; i < 3; i++) await expect(eager(await sign(`made-up-${i}`))).rejects.toThrow(/invalid token/);
+      expect(fetches).toBe(before + 3); // no cooldown: every unknown kid refetches (what the cooldown prevents)
+    } finally {
+      server.close();
+    }
+  });
+
   it('answers 503, not 401, when the signing keys cannot be fetched', async () => {
     const authenticate = createAuthenticator({ jwksUrl: 'http://127.0.0.1:1/.well-known/jwks.json' });
     const { privateKey } = await generateKeyPair('RS256');
@@ -215,8 +254,10 @@ describe('GET /v1/videos/:videoId', () => {
     await expectProblem(unknown, 503);
     const ready = await deadApp.request('/readyz');
     const body = (await expectProblem(ready, 503)) as { detail?: string; checks?: Record<string, string> };
-    expect(body.detail).toMatch(/temporal/);
-    expect(body.checks?.temporal).not.toBe('ok');
+    expect(body.detail).toBe('not reachable: temporal');
+    // Named, without the error's text: an unauthenticated probe shows no address or port.
+    expect(['unreachable', 'timeout']).toContain(body.checks?.temporal);
+    expect(JSON.stringify(body)).not.toMatch(/127\.0\.0\.1|:1\b|ECONNREFUSED|connect/i);
     await deadConnection.close();
   });
 });
@@ -233,7 +274,9 @@ describe('when Postgres is down', () => {
       expect(live.status).toBe(200);
       expect(live.headers.get('X-Status-Source')).toBe('workflow');
       await expectProblem(await noDb.request(`/v1/videos/${uniqueId()}`, { headers }), 503);
-      await expectProblem(await noDb.request('/readyz'), 503);
+      const notReady = (await expectProblem(await noDb.request('/readyz'), 503)) as { detail?: string; checks?: Record<string, string> };
+      expect(notReady).toMatchObject({ detail: 'not reachable: postgres', checks: { postgres: 'unreachable' } });
+      expect(JSON.stringify(notReady)).not.toMatch(/127\.0\.0\.1|5432|ECONNREFUSED/);
     } finally {
       await deadOrm.close(true);
     }

@@ -41,11 +41,16 @@ describe('vidproc', () => {
     expect(res.stderr).toContain('AMQP_URL');
   });
 
-  it('token prints a token the API accepts', async () => {
+  it('token prints a token the API accepts, and refuses one that would live longer than the API allows', async () => {
     const res = await vidproc(['token', 'alice', '--operator', '--expires', '5m'], { AUTH_JWT_SECRET: SECRET });
     expect(res.code).toBe(0);
     const principal = await createAuthenticator({ secret: SECRET })(res.stdout.trim());
     expect(principal).toEqual({ userId: 'alice', operator: true });
+    const tooLong = await vidproc(['token', 'alice', '--expires', '2d'], { AUTH_JWT_SECRET: SECRET });
+    expect(tooLong.code).not.toBe(0);
+    expect(tooLong.stderr).toMatch(/longer than AUTH_MAX_TOKEN_LIFETIME \(1d\)/);
+    expect(tooLong.stdout).toBe('');
+    expect((await vidproc(['token', 'alice', '--expires', '2d'], { AUTH_JWT_SECRET: SECRET, AUTH_MAX_TOKEN_LIFETIME: '7d' })).code).toBe(0);
   });
 
   it('stops gracefully on SIGTERM, also while still waiting for a dependency at start-up', async () => {

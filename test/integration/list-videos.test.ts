@@ -173,6 +173,9 @@ describe('GET /v1/videos', () => {
       stalledUpload.videoId,
     ]);
     expect(await ids({ status: ['completed', 'failed'], createdBefore: minutes(t, 4).toISOString() })).toEqual([completed.videoId]);
+    // A window that closes where (or before) it opens holds no video: valid, and empty.
+    expect(await ids({ createdAfter: minutes(t, 2).toISOString(), createdBefore: minutes(t, 2).toISOString() })).toEqual([]);
+    expect(await ids({ createdAfter: minutes(t, 3).toISOString(), createdBefore: minutes(t, 1).toISOString() })).toEqual([]);
   });
 
   it.each([
@@ -181,7 +184,6 @@ describe('GET /v1/videos', () => {
     ['stalled that is not true or false', { stalled: 'yes' }, /stalled/],
     ['createdAfter that is not RFC 3339', { createdAfter: '2026-04-01' }, /createdAfter/],
     ['createdBefore without a zone', { createdBefore: '2026-04-01T00:00:00' }, /createdBefore/],
-    ['createdAfter not before createdBefore', { createdAfter: '2026-04-02T00:00:00Z', createdBefore: '2026-04-01T00:00:00Z' }, /createdAfter must be before createdBefore/],
     ['limit 0', { limit: '0' }, /limit/],
     ['limit 101', { limit: '101' }, /limit/],
     ['a limit that is not a number', { limit: 'ten' }, /limit/],
@@ -229,7 +231,7 @@ describe('GET /v1/videos', () => {
     expect(await ids(ops, { userId: uniqueId('nobody') })).toEqual([]);
   });
 
-  it('refuses a cursor from another query, another caller, another list, or tampered with (400 problem)', async () => {
+  it('refuses a cursor from another query, another caller, another list, or tampered with (422 problem; 400 for a string that is not a cursor)', async () => {
     const [alice, bob, ops] = [await user(), await user(), await user(true)];
     const w = window();
     for (let i = 0; i < 3; i++) await seed(alice.id, minutes(w, i), { status: 'processing' });
@@ -239,7 +241,7 @@ describe('GET /v1/videos', () => {
     expect((await list(alice, { status: ['processing', 'processing'], limit: '1', cursor })).items).toHaveLength(1);
 
     const refused = async (as: Caller, params: Record<string, string | string[]>) =>
-      expect((await listProblem(as, params)).detail).toMatch(/cursor is not valid for this query/);
+      expect((await listProblem(as, params, 422)).detail).toMatch(/cursor is not valid for this query/);
     await refused(alice, { cursor }); // without the filter
     await refused(alice, { status: ['processing', 'failed'], cursor }); // another filter
     await refused(alice, { status: 'processing', stalled: 'false', cursor });
@@ -249,7 +251,7 @@ describe('GET /v1/videos', () => {
     const moved = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body!, 'base64url').toString()), p: ['2999-01-01T00:00:00.000Z', 'z'] }));
     await refused(alice, { status: 'processing', cursor: `${moved.toString('base64url')}.${mac}` });
     await refused(alice, { status: 'processing', cursor: `${body}.${mac!.slice(1)}x` });
-    await refused(alice, { status: 'processing', cursor: 'not-a-cursor' });
+    expect((await listProblem(alice, { status: 'processing', cursor: 'not-a-cursor' })).detail).toMatch(/cursor: is not a cursor/);
 
     // A history's cursor is not a listing's.
     const video = await seedHistory(alice.id, 3);
@@ -313,7 +315,7 @@ describe('GET /v1/videos/{videoId}/events', () => {
       [ops, one.videoId],
     ] as const) {
       const res = await get(`/v1/videos/${videoId}/events?cursor=${cursor}`, as);
-      expect(res.status).toBe(400);
+      expect(res.status).toBe(422);
       expect(((await res.json()) as Problem).detail).toMatch(/cursor is not valid/);
     }
     for (const limit of ['0', '1001']) expect((await get(`/v1/videos/${one.videoId}/events?limit=${limit}`, alice)).status).toBe(400);

@@ -73,4 +73,15 @@ describe('POST /v1/videos/{id}/retry|fail|extend', () => {
     await problem(await act(id, 'retry', {}, 'alice'), 403);
     await problem(await act(uniqueId('none'), 'retry', {}), 404);
   });
+
+  it('refuses an extension past 365 days (409), and the video goes on answering and taking actions', async () => {
+    const id = uniqueId('ops');
+    await videos.register(id, 'alice');
+    // 9,582,373,878 hours is past the largest date: it once failed the workflow task, leaving the video stuck.
+    for (const duration of ['366d', '9582373878.795 h']) {
+      expect((await problem(await act(id, 'extend', { duration }), 409)).detail).toMatch(/at most 365d/);
+    }
+    expect((await act(id, 'extend', { duration: '365d' })).status).toBe(200);
+    expect((await act(id, 'retry', {})).status).toBe(200);
+  });
 });

@@ -20,8 +20,10 @@ let amqp: ChannelModel;
 let bridge: Bridge;
 
 beforeAll(async () => {
-  // Stalls 2 s after upload; up to 10 reprocess attempts, so it stays stalled for a while.
-  h = await startHarness(testConfig({ STUCK_UPLOADED_AFTER: '2s', STUCK_PROCESSING_AFTER: '1h', MAX_REPROCESS: '10' }));
+  // Stalls 2 s after upload; up to 100 reprocess attempts (one every 2 s), so it stays stalled for minutes: with 10
+  // (timed out 22 s after the stall) a loaded machine, where each `vidproc` process takes seconds to start, saw the
+  // video fail before the test's last action.
+  h = await startHarness(testConfig({ STUCK_UPLOADED_AFTER: '2s', STUCK_PROCESSING_AFTER: '1h', MAX_REPROCESS: '100' }));
   videos = createVideoGateway(h.client, { taskQueue: h.config.TEMPORAL_TASK_QUEUE });
   amqp = await connect(h.config.AMQP_URL);
   await assertTopology(await amqp.createChannel(), h.config);

@@ -238,7 +238,8 @@ describe('deliveries', () => {
     expect([...first.items, ...second.items, ...third.items].map((d) => d.id)).toEqual(delivered.map((d) => d.id));
     expect(third.nextCursor).toBeNull();
     const other = await subscribe('dave', ['video.failed']);
-    await expectProblem(await call(`/v1/webhooks/${other.endpoint.id}/deliveries?cursor=${first.nextCursor}`, { as: 'dave' }), 400);
+    await expectProblem(await call(`/v1/webhooks/${other.endpoint.id}/deliveries?cursor=${first.nextCursor}`, { as: 'dave' }), 422);
+    await expectProblem(await call(`/v1/webhooks/${other.endpoint.id}/deliveries?cursor=not-a-cursor`, { as: 'dave' }), 400);
   });
 
   it('a delivery survives its worker stopping: the next worker on the task queue carries on its retries', async () => {
@@ -357,16 +358,16 @@ describe('the OpenAPI document', () => {
       webhooks: Record<string, { post: { requestBody: unknown } }>;
     };
     const responses = (path: string, method: string) => Object.keys(doc.paths[path]?.[method]?.responses ?? {}).sort();
-    expect(responses('/v1/webhooks', 'post')).toEqual(['201', '400', '401', '409', '415', '422', '503']);
-    expect(responses('/v1/webhooks', 'get')).toEqual(['200', '401', '503']);
-    expect(responses('/v1/webhooks/{id}', 'delete')).toEqual(['204', '400', '401', '404', '503']);
-    expect(responses('/v1/webhooks/{id}/rotate-secret', 'post')).toEqual(['200', '400', '401', '404', '415', '503']);
-    expect(responses('/v1/webhooks/{id}/deliveries', 'get')).toEqual(['200', '400', '401', '404', '503']);
+    expect(responses('/v1/webhooks', 'post')).toEqual(['201', '400', '401', '409', '413', '415', '422', '500', '503']);
+    expect(responses('/v1/webhooks', 'get')).toEqual(['200', '401', '500', '503']);
+    expect(responses('/v1/webhooks/{id}', 'delete')).toEqual(['204', '400', '401', '404', '500', '503']);
+    expect(responses('/v1/webhooks/{id}/rotate-secret', 'post')).toEqual(['200', '400', '401', '404', '415', '500', '503']);
+    expect(responses('/v1/webhooks/{id}/deliveries', 'get')).toEqual(['200', '400', '401', '404', '422', '500', '503']);
     expect(doc.paths['/v1/webhooks/{id}/deliveries']!.get!.parameters!.map((p) => p.name).sort()).toEqual(['cursor', 'id', 'limit']);
-    expect(responses('/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver', 'post')).toEqual(['202', '400', '401', '404', '409', '415', '503']);
+    expect(responses('/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver', 'post')).toEqual(['202', '400', '401', '404', '409', '415', '500', '503']);
     expect(Object.keys(doc.webhooks).sort()).toEqual([...WEBHOOK_EVENT_TYPES].sort());
     expect(JSON.stringify(doc.webhooks['video.failed'])).toContain('webhook-signature');
-    expect(JSON.stringify(doc)).toContain('The event types to receive (one or more): `video.created`');
+    expect(JSON.stringify(doc)).toContain('The event types to receive (one or more, each once): `video.created`');
   });
 });
 

@@ -50,6 +50,45 @@ describe('configuration', () => {
     expect(() => loadConfig({ LIVE_VIEW_MAX_AGE: '1.5ms' })).toThrow(/LIVE_VIEW_MAX_AGE: must be whole milliseconds/);
   });
 
+  it('hardens the HTTP edge and the tokens by default; each setting can be changed, and a bad one is named', () => {
+    const config = loadConfig({});
+    expect(config.http).toEqual({ bodyLimitBytes: 64 * 1024, corsOrigins: [], headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 });
+    expect(config).toMatchObject({
+      AUTH_JWKS_ALGORITHMS: ['RS256', 'ES256'],
+      AUTH_MAX_TOKEN_LIFETIME: 24 * 3_600_000,
+      AUTH_CLOCK_TOLERANCE: 30_000,
+      AUTH_JWKS_CACHE_MAX_AGE: 600_000,
+      AUTH_JWKS_COOLDOWN: 30_000,
+      SSE_MAX_DURATION: 3_600_000,
+    });
+    const changed = loadConfig({
+      API_BODY_LIMIT: '1Mi',
+      API_CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
+      API_HEADERS_TIMEOUT: '5s',
+      API_REQUEST_TIMEOUT: '1m',
+      API_KEEP_ALIVE_TIMEOUT: '65s',
+      AUTH_JWKS_ALGORITHMS: 'PS256,EdDSA',
+      AUTH_CLOCK_TOLERANCE: '0',
+    });
+    expect(changed.http).toEqual({
+      bodyLimitBytes: 2 ** 20,
+      corsOrigins: ['https://app.example.com', 'http://localhost:5173'],
+      headersTimeoutMs: 5_000,
+      requestTimeoutMs: 60_000,
+      keepAliveTimeoutMs: 65_000,
+    });
+    expect(changed).toMatchObject({ AUTH_JWKS_ALGORITHMS: ['PS256', 'EdDSA'], AUTH_CLOCK_TOLERANCE: 0 });
+    expect(loadConfig({ API_CORS_ORIGINS: '*' }).http.corsOrigins).toEqual(['*']);
+    const bad = (env: Record<string, string>, name: RegExp) => expect(() => loadConfig(env)).toThrow(name);
+    bad({ API_BODY_LIMIT: 'lots' }, /API_BODY_LIMIT/);
+    bad({ API_CORS_ORIGINS: 'https://app.example.com/path' }, /API_CORS_ORIGINS/);
+    bad({ API_HEADERS_TIMEOUT: '1m', API_REQUEST_TIMEOUT: '30s' }, /API_HEADERS_TIMEOUT: must not be longer than API_REQUEST_TIMEOUT/);
+    bad({ AUTH_JWKS_ALGORITHMS: 'HS256' }, /AUTH_JWKS_ALGORITHMS/);
+    bad({ AUTH_JWKS_ALGORITHMS: 'none' }, /AUTH_JWKS_ALGORITHMS/);
+    bad({ AUTH_CLOCK_TOLERANCE: '1h' }, /AUTH_CLOCK_TOLERANCE/);
+    bad({ AUTH_MAX_TOKEN_LIFETIME: 'forever' }, /AUTH_MAX_TOKEN_LIFETIME/);
+  });
+
   it('treats empty values as unset', () => {
     const config = loadConfig({ TEMPORAL_ADDRESS: '  ', AUTH_JWT_SECRET: '' });
     expect(config.TEMPORAL_ADDRESS).toBeUndefined();

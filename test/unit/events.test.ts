@@ -22,6 +22,16 @@ describe('the event contract', () => {
     expect(parseVideoEvent({ ...valid, time: '2026-11-28T10:00:00+02:00' }).ok).toBe(true);
   });
 
+  it('takes new events only for ids every route can serve; a workflow still reads events of an id stored before that rule', () => {
+    for (const subject of ['.', '..', 'stream']) {
+      const r = decodeVideoEvent(JSON.stringify({ ...valid, subject }));
+      expect(!r.ok && r.reason).toMatch(/^subject: must be 1-128 characters of A-Za-z0-9._-, not "\." or "\.\." or "stream"$/);
+      // parseVideoEvent is what a workflow re-checks its signals with: a history recorded before the rule replays as it ran.
+      expect(parseVideoEvent({ ...valid, subject }).ok).toBe(true);
+    }
+    for (const subject of ['...', 'a.b', 'streams', 'stream-1']) expect(decodeVideoEvent(JSON.stringify({ ...valid, subject })).ok).toBe(true);
+  });
+
   it.each([
     ['not JSON', '{"specversion":', /^not JSON/],
     ['a JSON array', '[]', /\(root\)/],

@@ -1,7 +1,10 @@
 /**
- * Bearer JWT authentication (jose): HS256 with AUTH_JWT_SECRET, or RS256/ES256 keys from the
- * AUTH_JWKS_URL key set. `sub` is the user; a `roles` claim with `operator` reads every video.
- * A token that passed is kept until it expires (at most 5 minutes), so that it is verified once.
+ * Bearer JWT authentication (jose): HS256 with AUTH_JWT_SECRET, or the AUTH_JWKS_ALGORITHMS
+ * (RS256/ES256 by default) with keys from the AUTH_JWKS_URL key set; no other algorithm, whatever
+ * the token's header says. `exp` and `sub` are required, a token may live at most
+ * AUTH_MAX_TOKEN_LIFETIME, clocks may differ by AUTH_CLOCK_TOLERANCE; `roles`, when present, is an
+ * array of strings (`operator` reads every video). A token that passed is kept until it expires
+ * (at most 5 minutes), so that it is verified once.
  */
 import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { LIMITS } from '../../domain/events.js';
@@ -13,7 +16,27 @@ export interface AuthOptions {
   jwksUrl?: string;
   issuer?: string;
   audience?: string;
+  /** Algorithms accepted from the key set (default RS256, ES256). */
+  jwksAlgorithms?: string[];
+  /** The longest a token may be valid for, exp - iat (without iat: exp - now); default 24 hours. */
+  maxTokenLifetimeMs?: number;
+  /** Clock skew allowed for exp, nbf and iat; default 30 seconds. */
+  clockToleranceMs?: number;
+  /** How long a fetched key set is kept (default 10 minutes). */
+  jwksCacheMaxAgeMs?: number;
+  /** A token whose key id the kept set lacks refetches it at most this often (default 30 seconds). */
+  jwksCooldownMs?: number;
 }
+
+export const AUTH_DEFAULTS = {
+  jwksAlgorithms: ['RS256', 'ES256'],
+  maxTokenLifetimeMs: 24 * 3_600_000,
+  clockToleranceMs: 30_000,
+  jwksCacheMaxAgeMs: 10 * 60_000,
+  jwksCooldownMs: 30_000,
+  /** How long a key set fetch may take before the API answers 503. */
+  jwksTimeoutMs: 5_000,
+} as const;
 
 export class AuthError extends Error {
   override name = 'AuthError';
@@ -41,6 +64,7 @@ export interface AuthenticatorOptions {
 
 export function createAuthenticator(options: AuthOptions, { keep = VERIFIED_TOKENS_KEPT, now = Date.now }: AuthenticatorOptions = {}): Authenticator {
   const verify = createVerifier(options, now);
+  const tolerance = options.clockToleranceMs ?? AUTH_DEFAULTS.clockToleranceMs;
   // A token is a signed, stateless claim: verified once, it is as valid until it expires (exp) as
   // it was then. Keeping it spares each request the signature check (jose through WebCrypto, the
   // largest cost of reading a kept view). Only tokens that passed are kept, by the whole token
@@ -50,7 +74,8 @@ export function createAuthenticator(options: AuthOptions, { keep = VERIFIED_TOKE
     const hit = verified.get(token);
     if (hit && now() < hit.until) return hit.principal;
     const { principal, expiresAt } = await verify(token);
-    verified.set(token, { principal, until: Math.min(expiresAt, now() + VERIFIED_TOKEN_KEPT_MS) });
+    // As long as a verification would accept it (exp, with the clock tolerance), at most VERIFIED_TOKEN_KEPT_MS.
+    verified.set(token, { principal, until: Math.min(expiresAt + tolerance, now() + VERIFIED_TOKEN_KEPT_MS) });
     return principal;
   };
 }
@@ -59,10 +84,21 @@ function createVerifier(options: AuthOptions, now: () => number): (token: string
   if (!options.secret && !options.jwksUrl) {
     throw new Error('authentication needs AUTH_JWT_SECRET or AUTH_JWKS_URL');
   }
+  const settings = { ...AUTH_DEFAULTS, ...definedOnly(options) };
   const secret = options.secret ? new TextEncoder().encode(options.secret) : undefined;
-  const jwks = options.jwksUrl ? createRemoteJWKSet(new URL(options.jwksUrl)) : undefined;
+  // jose keeps the set (cacheMaxAge) and refetches it for an unknown kid at most once per cooldown:
+  // tokens with made-up key ids cannot make the API hammer the key server.
+  const jwks = options.jwksUrl
+    ? createRemoteJWKSet(new URL(options.jwksUrl), {
+        cacheMaxAge: settings.jwksCacheMaxAgeMs,
+        cooldownDuration: settings.jwksCooldownMs,
+        timeoutDuration: settings.jwksTimeoutMs,
+      })
+    : undefined;
+  const jwksAlgorithms = new Set<string>(settings.jwksAlgorithms);
   const claims = {
     requiredClaims: ['exp', 'sub'],
+    clockTolerance: Math.floor(settings.clockToleranceMs / 1000),
     ...(options.issuer ? { issuer: options.issuer } : {}),
     ...(options.audience ? { audience: options.audience } : {}),
   };
@@ -79,25 +115,43 @@ function createVerifier(options: AuthOptions, now: () => number): (token: string
       const currentDate = new Date(now());
       if (alg === 'HS256' && secret) {
         ({ payload } = await jwtVerify(token, secret, { ...claims, currentDate, algorithms: ['HS256'] }));
-      } else if ((alg === 'RS256' || alg === 'ES256') && jwks) {
-        ({ payload } = await jwtVerify(token, jwks, { ...claims, currentDate, algorithms: ['RS256', 'ES256'] }));
+      } else if (alg !== undefined && jwksAlgorithms.has(alg) && jwks) {
+        ({ payload } = await jwtVerify(token, jwks, { ...claims, currentDate, algorithms: [...jwksAlgorithms] }));
       } else {
         throw new AuthError(`token algorithm ${alg ?? 'none'} is not accepted`);
       }
     } catch (err) {
       if (err instanceof AuthError) throw err;
       if (err instanceof errors.JWKSTimeout || !(err instanceof errors.JOSEError)) {
-        throw new AuthUnavailableError(`cannot fetch the signing keys: ${(err as Error).message}`);
+        // The reason (a host, a port) is for the log, not for the caller.
+        throw new AuthUnavailableError('cannot fetch the signing keys', { cause: err });
       }
       throw new AuthError(`invalid token: ${err.message}`);
     }
     if (typeof payload.sub !== 'string' || payload.sub.length === 0) throw new AuthError('token has no subject');
     if (payload.sub.length > LIMITS.userId) throw new AuthError(`token subject is longer than ${LIMITS.userId} characters`);
-    const roles: unknown = payload.roles;
-    const operator = Array.isArray(roles) ? roles.includes(OPERATOR_ROLE) : roles === OPERATOR_ROLE;
-    // exp is required and checked by jwtVerify: a number of seconds.
-    return { principal: { userId: payload.sub, operator }, expiresAt: (payload.exp as number) * 1000 };
+    // exp is required and checked by jwtVerify (a number of seconds), and so is iat when present.
+    const expiresAt = (payload.exp as number) * 1000;
+    // An iat in the future does not shorten it: it counts from now at the latest.
+    const issuedAt = Math.min(typeof payload.iat === 'number' ? payload.iat * 1000 : Infinity, now());
+    if (expiresAt - issuedAt > settings.maxTokenLifetimeMs + settings.clockToleranceMs) {
+      throw new AuthError(`token lives longer than ${settings.maxTokenLifetimeMs / 1000} seconds (exp - iat)`);
+    }
+    return { principal: { userId: payload.sub, operator: hasOperatorRole(payload.roles) }, expiresAt };
   };
+}
+
+/** `roles` is absent, or an array of strings; any other shape (a plain string, a number, mixed items) is refused. */
+function hasOperatorRole(roles: unknown): boolean {
+  if (roles === undefined) return false;
+  if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) {
+    throw new AuthError('token claim roles must be an array of strings');
+  }
+  return roles.includes(OPERATOR_ROLE);
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** An HS256 token (for `vidproc dev`, the tests and the benchmark). */

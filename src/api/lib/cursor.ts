@@ -2,12 +2,15 @@
  * Opaque keyset cursors for every paged list of the API (videos, a video's history, webhook
  * deliveries). A cursor carries the position after the last item of a page and is bound to the
  * query that made it (the route, the caller, the filters): it is signed (HMAC-SHA256), so one
- * that was tampered with or made for another query is refused with a 400, never misread.
+ * that was tampered with or made for another query is refused, never misread: a string without a
+ * cursor's shape (CURSOR_PATTERN, in the OpenAPI document) is a 400 like any invalid parameter;
+ * one with the shape that this API did not make for this query is a 422 (no schema can tell).
  * Every API instance must share the key (API_CURSOR_SECRET) for cursors to survive a load
  * balancer.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { HttpProblem } from './problem.js';
+import { z } from '@hono/zod-openapi';
+import { HttpProblem, problemResponse } from './problem.js';
 
 /** What a query is, for binding a cursor to it: any JSON-able value (route name, caller, filters). */
 export type QueryIdentity = unknown;
@@ -31,9 +34,19 @@ function canonical(value: unknown): string {
 
 const fingerprint = (query: QueryIdentity) => createHash('sha256').update(canonical(query)).digest('base64url').slice(0, 16);
 
-/** The one answer to any cursor that cannot continue this query. */
+/** What every cursor looks like: the position (base64url JSON), a dot, its HMAC-SHA256 (base64url). */
+export const CURSOR_PATTERN = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/;
+
+/** The query parameter of a paged list (its description says which list). */
+export const cursorParam = (description: string) =>
+  z.string().max(2048).regex(CURSOR_PATTERN, 'is not a cursor (pass nextCursor as it was given)').optional().openapi({ description });
+
+/** The response entry of a paged list for a cursor it did not make. */
+export const foreignCursorResponse = { 422: problemResponse('A cursor of another query or caller, or tampered with: start again without it') };
+
+/** The one answer to a well-formed cursor that cannot continue this query. */
 export const invalidCursor = () =>
-  new HttpProblem(400, 'cursor is not valid for this query (tampered with, or from another query): start again without it');
+  new HttpProblem(422, 'cursor is not valid for this query (tampered with, or from another query): start again without it');
 
 /** Cursors signed with `secret`; without one, a key made for this process (cursors then work only on this instance). */
 export function createCursors(secret?: string): Cursors {

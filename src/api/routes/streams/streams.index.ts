@@ -25,12 +25,20 @@ export interface StreamsDeps {
   live: LiveVideos;
   /** A comment this often keeps proxies from closing an idle stream. */
   heartbeatMs: number;
+  /**
+   * The longest a stream stays open (SSE_MAX_DURATION; default DEFAULT_STREAM_MAX_MS): then it
+   * ends and the client reconnects with Last-Event-ID, missing nothing. Bounds what one connection
+   * holds, lets streams move to new API instances, and has the token checked again.
+   */
+  streamMaxMs?: number;
   finalViews: FinalViews;
   liveViews: LiveViews;
 }
 
-/** Writes events one after another and keeps the stream open until it ends or the client leaves. */
-function session(stream: SSEStreamingApi, heartbeatMs: number) {
+export const DEFAULT_STREAM_MAX_MS = 60 * 60_000;
+
+/** Writes events one after another and keeps the stream open until it ends, the client leaves, or `maxMs` passes. */
+function session(stream: SSEStreamingApi, heartbeatMs: number, maxMs: number) {
   let chain = Promise.resolve();
   let finish: () => void = () => {};
   const finished = new Promise<void>((resolve) => (finish = resolve));
@@ -47,6 +55,7 @@ function session(stream: SSEStreamingApi, heartbeatMs: number) {
       })
       .catch(end);
   }, heartbeatMs);
+  const expiry = setTimeout(end, maxMs);
   return {
     /** Queues a write after the ones before it. */
     send(write: () => Promise<void>) {
@@ -59,6 +68,7 @@ function session(stream: SSEStreamingApi, heartbeatMs: number) {
     async done() {
       await finished;
       clearInterval(heartbeat);
+      clearTimeout(expiry);
       await chain;
     },
   };
@@ -74,7 +84,7 @@ const RESUME_OVERLAP = 1_000;
 const CATCH_UP_PAGE = 500;
 
 export function createStreamsRouter(deps: StreamsDeps) {
-  const { orm, openLink, live, heartbeatMs } = deps;
+  const { orm, openLink, live, heartbeatMs, streamMaxMs = DEFAULT_STREAM_MAX_MS } = deps;
 
   const router = createRouter();
 
@@ -87,7 +97,7 @@ export function createStreamsRouter(deps: StreamsDeps) {
     const query: VideoListQuery = { owner: whose.owner, statuses: status, ...filter };
 
     return streamSSE(c, async (stream) => {
-      const s = session(stream, heartbeatMs);
+      const s = session(stream, heartbeatMs, streamMaxMs);
       /** The videos this stream showed in the filter: one that leaves it gets its leaving event. */
       const shown = new Set<string>();
       /** The newest version sent per video: nothing older, nothing twice. */
@@ -166,7 +176,7 @@ export function createStreamsRouter(deps: StreamsDeps) {
     }
 
     return streamSSE(c, async (stream) => {
-      const s = session(stream, heartbeatMs);
+      const s = session(stream, heartbeatMs, streamMaxMs);
       let sent = lastEventId === undefined ? -1 : Number(lastEventId);
       /** A view newer than the last one sent goes out; a finished video's final event ends the stream. */
       const offer = (view: VideoView) =>

@@ -1,11 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { etag } from 'hono/etag';
-import { registrationSchema, videoIdSchema } from '../../../domain/event-schemas.js';
-import { LIMITS } from '../../../domain/events.js';
+import { registrationSchema, storedVideoIdSchema, videoIdSchema } from '../../../domain/event-schemas.js';
+import { LIMITS, VIDEO_ID_RULE } from '../../../domain/events.js';
 import { VIDEO_LIST_LIMIT } from '../../../domain/video-list.js';
 import { VIDEO_STATUSES } from '../../../domain/video.js';
 import { authenticated, commonProblems, jsonBody, jsonResponse, notYours } from '../../lib/openapi.js';
+import { cursorParam, foreignCursorResponse } from '../../lib/cursor.js';
 import { problemResponse } from '../../lib/problem.js';
 import type { AppEnv } from '../../lib/types.js';
 import { historyRecordSchema, registeredVideoSchema, videoListSchema, videoViewSchema } from './videos.schemas.js';
@@ -47,7 +48,7 @@ export const registerVideo = createRoute({
     body: jsonBody(
       z
         .strictObject({
-          videoId: videoIdSchema.optional().describe(`1-${LIMITS.videoId} characters of A-Za-z0-9._-; generated when absent`),
+          videoId: videoIdSchema.optional().describe(`${VIDEO_ID_RULE}; generated when absent`),
           fileName: registrationSchema.shape.fileName,
         })
         .openapi('RegisterVideo'),
@@ -97,10 +98,9 @@ export const getVideo = createRoute({
   },
 });
 
-const cursorParam = z.string().min(1).max(2048).optional().openapi({
-  description: "The previous page's nextCursor, with the same query (filters, video); another query's, another caller's or a changed one is a 400",
-});
-
+const videoCursor = cursorParam(
+  "The previous page's nextCursor, with the same query (filters, video): a string that is not one is a 400; another query's, another caller's or a changed one a 422",
+);
 export const getVideoEvents = createRoute({
   ...videosRoute,
   method: 'get',
@@ -108,20 +108,21 @@ export const getVideoEvents = createRoute({
   summary: "A video's history: every event, applied or ignored, and why",
   request: {
     params: videoIdParam,
-    query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(200), cursor: cursorParam }),
+    query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(200), cursor: videoCursor }),
   },
   responses: {
     200: jsonResponse(
       'The history, oldest first (as persisted), a page at a time',
       z
         .object({
-          videoId: videoIdSchema,
+          videoId: storedVideoIdSchema,
           events: z.array(historyRecordSchema),
           nextCursor: z.string().nullable().openapi({ description: 'The next page, or null when this is the last' }),
         })
         .openapi('VideoEventPage'),
     ),
     400: problemResponse('Invalid video id, limit or cursor'),
+    ...foreignCursorResponse,
     ...videoNotYours,
     ...common,
   },
@@ -150,8 +151,9 @@ export const videoFilterFields = {
     .transform((v) => v === 'true')
     .optional()
     .openapi({ description: 'Only stalled (true) or only not stalled (false) videos' }),
+  // A window that closes before it opens is not an error (the schema could not say so): it holds no video.
   createdAfter: instant('Only videos created at or after this time (inclusive)'),
-  createdBefore: instant('Only videos created before this time (exclusive)'),
+  createdBefore: instant('Only videos created before this time (exclusive); at or before createdAfter: none'),
   userId: z
     .string()
     .min(1)
@@ -160,22 +162,12 @@ export const videoFilterFields = {
     .openapi({ description: "Operators: only this user's videos. Others: their own id or nothing (another id is a 400)" }),
 };
 
-/** A time window must open before it closes (for `.refine`). */
-export const orderedWindow: [
-  (q: { createdAfter?: string | undefined; createdBefore?: string | undefined }) => boolean,
-  { message: string; path: string[] },
-] = [
-  (q) => !q.createdAfter || !q.createdBefore || q.createdAfter < q.createdBefore,
-  { message: 'createdAfter must be before createdBefore', path: ['createdAfter'] },
-];
-
 export const listVideosQuery = z
   .object({
     ...videoFilterFields,
     limit: z.coerce.number().int().min(1).max(VIDEO_LIST_LIMIT.max).default(VIDEO_LIST_LIMIT.default),
-    cursor: cursorParam,
-  })
-  .refine(...orderedWindow);
+    cursor: videoCursor,
+  });
 
 export const listVideos = createRoute({
   ...videosRoute,
@@ -186,6 +178,7 @@ export const listVideos = createRoute({
   responses: {
     200: jsonResponse('A page of videos, newest first (as projected in Postgres)', videoListSchema),
     400: problemResponse('Invalid filter, limit or cursor; or userId from a caller who is not an operator'),
+    ...foreignCursorResponse,
     ...common,
   },
 });

@@ -3,7 +3,7 @@
  * domain's types: a field added to VideoView or HistoryRecord does not compile until it is here.
  */
 import { z } from '@hono/zod-openapi';
-import { progressEventSchema, videoErrorSchema, videoIdSchema } from '../../../domain/event-schemas.js';
+import { progressEventSchema, storedVideoIdSchema, videoErrorSchema } from '../../../domain/event-schemas.js';
 import { LIMITS, RECORDED_EVENT_ID_MAX } from '../../../domain/events.js';
 import type { PublicVideo } from '../../../domain/public-video.js';
 import { VIDEO_STATUSES, type HistoryRecord } from '../../../domain/video.js';
@@ -16,7 +16,8 @@ const timeOrNull = () => z.string().nullable().openapi({ format: 'date-time' });
 
 export const videoViewSchema = z
   .object({
-    videoId: videoIdSchema,
+    // A view shows a stored id: one stored before the rule for new ids (VIDEO_ID_PATTERN) still lists.
+    videoId: storedVideoIdSchema,
     userId: z.string().max(LIMITS.userId).nullable(),
     status: z.enum(VIDEO_STATUSES),
     progress: progressEventSchema.shape.data.shape.percent.nullable(),

@@ -19,7 +19,7 @@ import { enabledHealth, rotatedSecret, WEBHOOK_LIMITS, type WebhookEndpoint } fr
 import { deliveryRestarted, WEBHOOK_EVENT_DESCRIPTIONS, WEBHOOK_EVENT_TYPES, type WebhookDelivery } from '../../../domain/webhook-events.js';
 import { newSigningSecret } from '../../../webhooks/secret.js';
 import { createRouter } from '../../lib/create-app.js';
-import type { Cursors } from '../../lib/cursor.js';
+import { invalidCursor, type Cursors } from '../../lib/cursor.js';
 import { jsonBody } from '../../lib/openapi.js';
 import { HttpProblem } from '../../lib/problem.js';
 import type { AppOpenAPI } from '../../lib/types.js';
@@ -134,7 +134,7 @@ export function createWebhooksRouter({ orm, cursors, webhookDeliveries, checkWeb
 function positionOf(position: unknown[]): { createdAt: string; id: string } {
   const [createdAt, id] = position;
   if (typeof createdAt !== 'string' || typeof id !== 'string' || Number.isNaN(Date.parse(createdAt))) {
-    throw new HttpProblem(400, 'cursor is not valid for this query: start again without it');
+    throw invalidCursor();
   }
   return { createdAt, id };
 }

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { WEBHOOK_LIMITS } from '../../../domain/webhook-endpoints.js';
+import { cursorParam, foreignCursorResponse } from '../../lib/cursor.js';
 import { authenticated, commonProblems, jsonBody, jsonResponse, notYours } from '../../lib/openapi.js';
 import { problemResponse } from '../../lib/problem.js';
 import { createEndpointSchema, deliveriesPageSchema, deliverySchema, endpointSchema, endpointWithSecretSchema } from './webhooks.schemas.js';
@@ -115,12 +116,13 @@ export const listDeliveries = createRoute({
     params: endpointParam,
     query: z.object({
       limit: z.coerce.number().int().min(1).max(100).default(20),
-      cursor: z.string().optional().openapi({ description: 'The nextCursor of the previous page' }),
+      cursor: cursorParam('The nextCursor of the previous page: a string that is not one is a 400; one of another list a 422'),
     }),
   },
   responses: {
     200: jsonResponse('A page of deliveries', deliveriesPageSchema),
-    400: problemResponse('Invalid endpoint id, limit, or a cursor that is not from this list'),
+    400: problemResponse('Invalid endpoint id, limit, or a string that is not a cursor'),
+    ...foreignCursorResponse,
     ...endpointNotYours,
     ...common,
   },

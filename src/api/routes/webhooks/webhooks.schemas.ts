@@ -4,8 +4,8 @@
  * private).
  */
 import { z } from '@hono/zod-openapi';
-import { videoIdSchema } from '../../../domain/event-schemas.js';
-import { WEBHOOK_LIMITS, webhookEventTypesSchema, type WebhookEndpoint } from '../../../domain/webhook-endpoints.js';
+import { storedVideoIdSchema } from '../../../domain/event-schemas.js';
+import { distinctEventTypes, WEBHOOK_LIMITS, type webhookEventTypesSchema, type WebhookEndpoint } from '../../../domain/webhook-endpoints.js';
 import {
   DELIVERY_ERROR_MAX,
   DELIVERY_STATUSES,
@@ -23,15 +23,26 @@ const time = () => z.string().openapi({ format: 'date-time' });
 const timeOrNull = () => z.string().nullable().openapi({ format: 'date-time' });
 
 const eventTypeList = WEBHOOK_EVENT_TYPES.map((t) => `\`${t}\`: ${WEBHOOK_EVENT_DESCRIPTIONS[t]}`).join('; ');
-// A domain schema is plain zod (made before @hono/zod-openapi extends it): described, not .openapi().
-const eventTypesSchema = webhookEventTypesSchema.describe(`The event types to receive (one or more): ${eventTypeList}.`);
+// The domain's rule (webhookEventTypesSchema), built here so that the document can say what its
+// refinement checks (`uniqueItems`): a domain schema is plain zod, made before @hono/zod-openapi
+// extends it, so it takes no .openapi().
+const eventTypesSchema = z
+  .array(z.enum(WEBHOOK_EVENT_TYPES))
+  .min(1)
+  .refine(distinctEventTypes, 'must not repeat an event type')
+  .openapi({ description: `The event types to receive (one or more, each once): ${eventTypeList}.`, uniqueItems: true });
+const _sameRule: Same<z.infer<typeof eventTypesSchema>, z.infer<typeof webhookEventTypesSchema>> = true;
 
 export const createEndpointSchema = z
   .strictObject({
     url: z
       .string()
       .max(WEBHOOK_LIMITS.url)
-      .openapi({ description: 'An https URL on a public address (http and private addresses only when the server allows them)', example: 'https://example.com/hooks/vidproc' }),
+      .openapi({
+        description: 'An https URL on a public address (http and private addresses only when the server allows them); checked when registered (a 422 otherwise)',
+        format: 'uri',
+        example: 'https://example.com/hooks/vidproc',
+      }),
     events: eventTypesSchema,
   })
   .openapi('CreateWebhookEndpoint');
@@ -63,7 +74,7 @@ export const deliverySchema = z
   .object({
     id: z.string().openapi({ description: 'The `webhook-id` header: the same on every attempt and redelivery of this event to this endpoint' }),
     type: z.enum(WEBHOOK_EVENT_TYPES),
-    videoId: videoIdSchema,
+    videoId: storedVideoIdSchema,
     version: z.number().int().min(0).openapi({ description: "The video's version the event is about" }),
     status: z.enum(DELIVERY_STATUSES).openapi({ description: 'pending (being retried), delivered (a 2xx answer), failed (retries exhausted, or the endpoint disabled)' }),
     attempts: z.number().int().min(0),
