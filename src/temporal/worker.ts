@@ -63,7 +63,7 @@ export async function createVideoWorker(options: VideoWorkerOptions): Promise<Vi
     connection,
     namespace,
     taskQueue: commandTaskQueueFor(taskQueue),
-    activities: { requestReprocess: activities.requestReprocess },
+    activities: { requestReprocess: (input: Parameters<typeof activities.requestReprocess>[0]) => activities.requestReprocess(input) },
     maxTaskQueueActivitiesPerSecond: options.reprocessRate,
     maxConcurrentActivityTaskExecutions: COMMAND_CONCURRENCY,
   });
