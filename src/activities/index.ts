@@ -2,7 +2,8 @@
  * Activities: the only code that writes the projection, sends alerts and publishes commands.
  * A thin factory over its dependencies, so tests and the worker pass in the real ones.
  */
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { isGrouped, type AlertGroupingPolicy, type AlertMessage, type HandedAlert } from '../domain/alert-digest.js';
 import { reprocessCommand, type ReprocessCommand } from '../domain/events.js';
 import type { Alert, StallPolicy } from '../domain/stall.js';
 import type { HistoryRecord, VideoState } from '../domain/video.js';
@@ -37,8 +38,17 @@ export interface ActivityDeps {
   policy: StallPolicy;
   /** Where reprocess commands go (in the worker: the AMQP command publisher). */
   commands: { publish(command: ReprocessCommand): Promise<void> };
-  /** Alerts are always logged here, and POSTed to the webhook when there is one. */
-  alerts: { logger: Logger; webhookUrl?: string | undefined };
+  /**
+   * Alerts: each is logged here as it is raised, then handed to the alert digest workflow (in the
+   * worker: src/temporal/alert-digest-gateway.ts), which groups them in a storm (`grouping`) and
+   * POSTs what goes out to the webhook, when there is one.
+   */
+  alerts: {
+    logger: Logger;
+    webhookUrl?: string | undefined;
+    digest: { hand(handed: HandedAlert): Promise<void> };
+    grouping: AlertGroupingPolicy;
+  };
   /** Users' webhooks: endpoints and deliveries, the delivery workflows, the sender (./webhooks.ts). */
   webhooks: WebhookActivityDeps;
 }
@@ -81,23 +91,43 @@ export function createActivities({ store, policy, commands, alerts, webhooks }: 
       return policy;
     },
 
-    /** Logs the alert and POSTs it to ALERT_WEBHOOK_URL; a failed POST is retried by Temporal. */
+    /**
+     * Logs the video's alert (every one, grouped or not: operators search the log by video) and
+     * hands it to the digest workflow of its kind, started if need be. Retries hand the same key.
+     */
     async sendAlert(alert: Alert): Promise<{ delivered: boolean }> {
       alerts.logger.warn({ alert }, alert.text);
+      const { workflowExecution: run, activityId } = Context.current().info;
+      await alerts.digest.hand({ alert, key: `${run?.workflowId}/${run?.runId}/${activityId}` });
+      return { delivered: false };
+    },
+
+    /** The alert digest's grouping policy and Web UI links (from the worker's configuration). */
+    // eslint-disable-next-line @typescript-eslint/require-await
+    async alertGroupingPolicy(): Promise<AlertGroupingPolicy> {
+      return alerts.grouping;
+    },
+
+    /**
+     * POSTs what the digest sends (a video's alert, or a grouped one) to ALERT_WEBHOOK_URL; a
+     * grouped one is logged too. A failed POST is retried by Temporal.
+     */
+    async postAlert(message: AlertMessage): Promise<{ delivered: boolean }> {
+      if (isGrouped(message)) alerts.logger.warn({ alert: message }, message.text);
       if (!alerts.webhookUrl) return { delivered: false };
       const res = await fetch(alerts.webhookUrl, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(alert),
+        body: JSON.stringify(message),
         signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
       });
       if (!res.ok) {
-        const message = `alert webhook answered ${res.status}`;
+        const text = `alert webhook answered ${res.status}`;
         // A 4xx other than 408/429 will not get better by retrying the same request.
         if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
-          throw ApplicationFailure.nonRetryable(message, 'AlertRefused');
+          throw ApplicationFailure.nonRetryable(text, 'AlertRefused');
         }
-        throw new Error(message);
+        throw new Error(text);
       }
       return { delivered: true };
     },

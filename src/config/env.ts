@@ -151,6 +151,16 @@ export const envSchema = z.object({
   ALERT_REPEAT_AFTER: duration('1h'),
   MAX_REPROCESS: z.coerce.number().int().min(0).max(100).default(2),
   ALERT_WEBHOOK_URL: optionalString.refine((v) => v === undefined || /^https?:\/\//.test(v), 'must be an http(s) URL'),
+  /** A batch of grouped alerts collects this long before it goes out. */
+  ALERT_GROUP_WINDOW: duration('1m'),
+  /** Alerts of one kind and status within ALERT_GROUP_WINDOW that still go out one by one (0: group all). */
+  ALERT_GROUP_THRESHOLD: z.coerce.number().int().min(0).max(10_000).default(3),
+  /** Video ids named in a grouped alert. */
+  ALERT_GROUP_SAMPLE: z.coerce.number().int().min(1).max(100).default(10),
+  /** The Temporal Web UI, for links in grouped alerts (default: the embedded dev server's, under `vidproc dev`). */
+  TEMPORAL_WEB_UI_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/[^/]/.test(v), 'must be an http(s) URL like https://temporal.example.com'),
+  /** Reprocess commands a second, all workers together (Temporal's task-queue rate limit). */
+  REPROCESS_RATE: z.coerce.number().positive().max(100_000).default(10),
   /** Webhook endpoints on private, loopback and link-local addresses, and plain http ones (local development, tests). */
   WEBHOOK_ALLOW_PRIVATE: flag,
   WEBHOOK_TIMEOUT: duration('10s').refine((ms) => ms <= 60_000, 'must be at most 60s'),
@@ -193,6 +203,8 @@ export const envSchema = z.object({
 
 /** The Temporal address to connect to; `vidproc dev` starts its own server there when TEMPORAL_ADDRESS is unset. */
 export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
+/** The Web UI `vidproc dev` runs with its embedded server. */
+export const DEFAULT_WEB_UI_URL = 'http://127.0.0.1:8233';
 
 /** The environment, plus what is derived from it once: where Temporal is, the stuck-video policy. */
 const configSchema = envSchema.transform((env, ctx) => ({
@@ -213,6 +225,13 @@ const configSchema = envSchema.transform((env, ctx) => ({
     repeatAfterMs: env.ALERT_REPEAT_AFTER,
     maxReprocess: env.MAX_REPROCESS,
   } satisfies StallPolicy,
+  /** How the alert digest groups alerts (src/domain/alert-digest.ts; the worker adds where the videos run). */
+  alertGrouping: {
+    windowMs: env.ALERT_GROUP_WINDOW,
+    threshold: env.ALERT_GROUP_THRESHOLD,
+    sampleSize: env.ALERT_GROUP_SAMPLE,
+    webUiUrl: env.TEMPORAL_WEB_UI_URL ?? (env.TEMPORAL_ADDRESS === undefined ? DEFAULT_WEB_UI_URL : null),
+  },
   storage: storageSettings(env, ctx),
   /** The API's HTTP edge: body limit, CORS, the Node server's timeouts. */
   http: httpSettings(env, ctx),

@@ -4,7 +4,6 @@
  */
 import { totalmem } from 'node:os';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
-import type { Worker } from '@temporalio/worker';
 import { createCommandPublisher } from '../amqp/command-publisher.js';
 import type { Config } from '../config/env.js';
 import { sizeWorker, type WorkerSizing } from '../config/worker-sizing.js';
@@ -17,12 +16,14 @@ import { connectClient, connectWorker } from '../temporal/connection.js';
 import { installTemporalRuntime } from '../temporal/runtime.js';
 import { ensureSearchAttributes } from '../temporal/search-attributes.js';
 import { createWebhookGateway } from '../temporal/webhook-gateway.js';
-import { createVideoWorker, type WorkerTuning } from '../temporal/worker.js';
+import { createAlertDigestGateway } from '../temporal/alert-digest-gateway.js';
+import { createVideoWorker, type VideoWorker, type WorkerTuning } from '../temporal/worker.js';
+import { VIDEO_WORKFLOW_TYPE, workflowIdFor } from '../workflows/definitions.js';
 import { createWebhookSender } from '../webhooks/sender.js';
 import type { Fatal, Running } from './running.js';
 
 export interface BuiltWorker {
-  worker: Worker;
+  worker: VideoWorker;
   /** Closes what the worker used (after it stopped). */
   close: () => Promise<void>;
 }
@@ -88,7 +89,23 @@ export async function buildVideoWorker(config: Config, logger: Logger): Promise<
       store: createProjectionStore(orm),
       policy: config.stallPolicy,
       commands,
-      alerts: { logger: logger.child({ component: 'alerts' }), webhookUrl: config.ALERT_WEBHOOK_URL },
+      alerts: {
+        logger: logger.child({ component: 'alerts' }),
+        webhookUrl: config.ALERT_WEBHOOK_URL,
+        digest: createAlertDigestGateway(client, { taskQueue: config.temporal.taskQueue }),
+        grouping: {
+          windowMs: config.alertGrouping.windowMs,
+          threshold: config.alertGrouping.threshold,
+          sampleSize: config.alertGrouping.sampleSize,
+          webUi: {
+            baseUrl: config.alertGrouping.webUiUrl,
+            namespace: config.temporal.namespace,
+            taskQueue: config.temporal.taskQueue,
+            workflowType: VIDEO_WORKFLOW_TYPE,
+            workflowIdPrefix: workflowIdFor(''),
+          },
+        },
+      },
       webhooks: {
         store: createWebhookStore(orm),
         deliveries: createWebhookGateway(client, { taskQueue: config.temporal.taskQueue }),
@@ -98,6 +115,7 @@ export async function buildVideoWorker(config: Config, logger: Logger): Promise<
       },
       ...(config.WORKFLOW_BUNDLE_PATH ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } } : {}),
       tuning: tuningOf(sizing),
+      reprocessRate: config.REPROCESS_RATE,
     });
     return { worker, close };
   } catch (err) {

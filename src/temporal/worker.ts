@@ -1,7 +1,12 @@
-/** The worker: runs video workflows (and their webhook deliveries) and the activities that write the projection. */
+/**
+ * The worker: runs video workflows (and their webhook deliveries and alert digests) and the
+ * activities that write the projection; and, on the command task queue, the reprocess commands,
+ * which the server hands out at REPROCESS_RATE a second for all workers together.
+ */
 import { fileURLToPath } from 'node:url';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
+import { commandTaskQueueFor } from '../workflows/definitions.js';
 
 /** Compiled workflow entry point (bundled by the worker at start-up). */
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.js', import.meta.url));
@@ -25,18 +30,64 @@ export interface VideoWorkerOptions extends ActivityDeps {
   workflowsPath?: string;
   /** Worker tuning passed through (concurrency, cache size): see src/config/worker-sizing.ts. */
   tuning?: WorkerTuning;
+  /** Reprocess commands a second, all workers together (REPROCESS_RATE). */
+  reprocessRate: number;
 }
 
-export async function createVideoWorker(options: VideoWorkerOptions): Promise<Worker> {
+/** The SDK workers of one worker process, run and shut down together. */
+export interface VideoWorker {
+  /** Resolves when all have stopped; rejects when one fails (the others are shut down). */
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
+/** At most this many reprocess commands in flight per worker (each is one publish with a confirm). */
+const COMMAND_CONCURRENCY = 10;
+
+export async function createVideoWorker(options: VideoWorkerOptions): Promise<VideoWorker> {
   const { connection, namespace, taskQueue, store, policy, commands, alerts, webhooks } = options;
-  return Worker.create({
+  const activities = createActivities({ store, policy, commands, alerts, webhooks });
+  const main = await Worker.create({
     connection,
     namespace,
     taskQueue,
-    activities: createActivities({ store, policy, commands, alerts, webhooks }),
+    activities,
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: options.workflowsPath ?? workflowsPath }),
     ...options.tuning,
   });
+  // The server enforces the queue's rate across its pollers (each sets the same value), so the
+  // pace holds for any number of workers; eager execution cannot skip it (another task queue).
+  const paced = await Worker.create({
+    connection,
+    namespace,
+    taskQueue: commandTaskQueueFor(taskQueue),
+    activities: { requestReprocess: (input: Parameters<typeof activities.requestReprocess>[0]) => activities.requestReprocess(input) },
+    maxTaskQueueActivitiesPerSecond: options.reprocessRate,
+    maxConcurrentActivityTaskExecutions: COMMAND_CONCURRENCY,
+  });
+  const workers = [main, paced];
+  const shutdown = () => {
+    for (const worker of workers) {
+      try {
+        worker.shutdown();
+      } catch {
+        // not running (any more): nothing to stop
+      }
+    }
+  };
+  return {
+    async run() {
+      await Promise.all(
+        workers.map((worker) =>
+          worker.run().catch((err: unknown) => {
+            shutdown();
+            throw err;
+          }),
+        ),
+      );
+    },
+    shutdown,
+  };
 }

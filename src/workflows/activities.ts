@@ -4,7 +4,7 @@ import type { VideoActivities } from '../activities/index.js';
 
 // Local activities: short Postgres calls run by the same worker, with no extra round trips to
 // the Temporal server per call (the pipeline's hot path). Retried with backoff by the worker.
-export const { loadVideo, stallPolicy, deliveryPolicy } = proxyLocalActivities<VideoActivities>({
+export const { loadVideo, stallPolicy, deliveryPolicy, alertGroupingPolicy } = proxyLocalActivities<VideoActivities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
 });
@@ -20,12 +20,27 @@ export const { recordVideo, dispatchWebhooks, dispatchWebhookNotices } = proxyLo
 });
 
 // Alerts and commands: regular activities (visible in the Web UI), retried with backoff for
-// up to an hour (a webhook or broker outage), then given up with an error in the log.
-export const { sendAlert, requestReprocess } = proxyActivities<VideoActivities>({
+// up to an hour (a webhook, Temporal or broker outage), then given up with an error in the log.
+// `sendAlert` hands the alert to the digest workflow, whose `postAlert` POSTs it.
+export const { sendAlert, requestReprocess, postAlert } = proxyActivities<VideoActivities>({
   startToCloseTimeout: '30s',
   scheduleToCloseTimeout: '1h',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m' },
 });
+
+/**
+ * Reprocess commands since PACED_COMMANDS: on the worker's command task queue, whose activities
+ * the server hands out at REPROCESS_RATE a second for all workers together. Waiting in that
+ * queue counts toward the timeout, hence a day (a backlog of N commands takes N / REPROCESS_RATE
+ * seconds); then given up with an error in the log.
+ */
+export const pacedRequestReprocess = (commandTaskQueue: string) =>
+  proxyActivities<VideoActivities>({
+    taskQueue: commandTaskQueue,
+    startToCloseTimeout: '30s',
+    scheduleToCloseTimeout: '1d',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m' },
+  }).requestReprocess;
 
 // One webhook attempt: the POST is bounded by WEBHOOK_TIMEOUT (at most 60s) inside the activity,
 // which reports the receiver's failures as its result; it throws only when Postgres does, and is

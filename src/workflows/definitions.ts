@@ -8,7 +8,8 @@ import { defineSearchAttributeKey, SearchAttributeType, type UpdateDefinition } 
 import type { VideoEventInput } from '../domain/events.js';
 import { OPERATOR_ACTION_TYPES, type OperatorActionType } from '../domain/operator-actions.js';
 import type { OperatorRequestInput } from '../domain/operator-requests.js';
-import type { Dispatch } from '../domain/stall.js';
+import type { AlertMessage, DigestState, HandedAlert } from '../domain/alert-digest.js';
+import type { AlertKind, Dispatch } from '../domain/stall.js';
 import type { TrackerState, HistoryRecord, VideoView } from '../domain/video.js';
 import type { WebhookNotice } from '../domain/webhook-events.js';
 
@@ -31,6 +32,12 @@ export const eventSignal = defineSignal<[VideoEventInput]>('event');
 export const eventsSignal = defineSignal<[VideoEventInput[]]>('events');
 /** The most events one `events` signal carries (each at most a few KiB: well under Temporal's 2 MB payload limit). */
 export const MAX_EVENTS_PER_SIGNAL = 50;
+
+/**
+ * The task queue of reprocess commands (PACED_COMMANDS): every worker polls it for that activity
+ * alone, rate-limited by the server to REPROCESS_RATE a second (all workers together).
+ */
+export const commandTaskQueueFor = (taskQueue: string) => `${taskQueue}-commands`;
 
 /** The video's view (API contract). */
 export const getStatusQuery = defineQuery<VideoView>('getStatus');
@@ -94,3 +101,16 @@ export interface WebhookDeliveryInput {
 
 /** Start a new attempt sequence now (an owner's redelivery); a closed delivery gets a new run instead. */
 export const redeliverSignal = defineSignal('redeliver');
+
+/** The alert digest workflow (one per alert kind and task queue): groups alerts in a storm (./alert-digest.ts). */
+export const ALERT_DIGEST_WORKFLOW_TYPE = 'alertDigestWorkflow';
+export const alertDigestWorkflowIdFor = (taskQueue: string, kind: AlertKind) => `alert-digest-${taskQueue}-${kind}`;
+
+export const alertSignal = defineSignal<[HandedAlert]>('alert');
+
+export interface AlertDigestInput {
+  kind: AlertKind;
+  carried?: { state: DigestState; unsent: AlertMessage[] };
+  /** Continue-as-new after this many history events (defaults to DIGEST_CONTINUE_AS_NEW_AFTER_EVENTS in ./alert-digest.ts). */
+  continueAsNewAfterEvents?: number;
+}

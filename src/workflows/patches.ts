@@ -19,3 +19,10 @@ export const PROGRESS_EVERY_SECOND = 'progress-every-second';
  * (webhook-notices.ts). A burst of events in one signal then costs one of each, not one per event.
  */
 export const ONCE_PER_TASK = 'once-per-task';
+
+/**
+ * Reprocess commands are paced: sent through the command task queue (rate-limited by the server,
+ * REPROCESS_RATE) instead of the workflow's own, and alerts no longer wait behind them: the
+ * outbox sends each kind in its own lane, in order (outbox.ts).
+ */
+export const PACED_COMMANDS = 'paced-commands';

@@ -14,7 +14,8 @@ import type { Client } from '@temporalio/client';
 import { findEndpoint, insertEndpoint, listDeliveries } from '../../src/db/webhook-store.js';
 import { createVideoGateway, type VideoGateway } from '../../src/temporal/video-gateway.js';
 import { createWebhookGateway } from '../../src/temporal/webhook-gateway.js';
-import { deliveryWorkflowIdFor, workflowIdFor } from '../../src/workflows/definitions.js';
+import type { HandedAlert } from '../../src/domain/alert-digest.js';
+import { ALERT_DIGEST_WORKFLOW_TYPE, alertDigestWorkflowIdFor, alertSignal, deliveryWorkflowIdFor, workflowIdFor } from '../../src/workflows/definitions.js';
 import { setupServices, teardownServices } from '../support/setup-services.js';
 import { ev } from '../support/events.js';
 import { eventually, startHarness, testConfig, type TemporalHarness } from '../support/env.js';
@@ -85,6 +86,45 @@ const scenarios: Record<string, { stuck?: boolean; defaults?: { lingerMs?: numbe
       await videos.sendEvent(ev.started(id));
       await videos.sendEvent(ev.completed(id));
       return closedRuns(client, id);
+    },
+  },
+  'stalled-paced-commands': {
+    // Since PACED_COMMANDS: alerts and commands in two lanes, commands on the command task queue.
+    stuck: true,
+    run: async (videos, client, id) => {
+      await videos.sendEvent(ev.uploaded(id, 'carol'));
+      await videos.sendEvent(ev.started(id));
+      return closedRuns(client, id);
+    },
+  },
+  'alert-digest': {
+    // A storm of one kind: 3 alerts alone, the rest grouped (window 2s), a retried hand-over
+    // dropped, a continue-as-new, then closed once quiet.
+    stuck: true,
+    run: async (videos, client, id, h) => {
+      const workflowId = `${alertDigestWorkflowIdFor(h.config.TEMPORAL_TASK_QUEUE, 'video.stalled')}-replay`;
+      const handOver = (n: number, key = `${id}/${n}`) => {
+        const videoId = `${id}-${n}`;
+        const handed: HandedAlert = {
+          key,
+          alert: { kind: 'video.stalled', videoId, userId: 'kim', status: 'processing', stalledSince: new Date().toISOString(), deadline: null, text: `Video ${videoId} is stalled.` },
+        };
+        return client.workflow.signalWithStart(ALERT_DIGEST_WORKFLOW_TYPE, {
+          workflowId,
+          taskQueue: h.config.TEMPORAL_TASK_QUEUE,
+          args: [{ kind: 'video.stalled', continueAsNewAfterEvents: 60 }],
+          signal: alertSignal,
+          signalArgs: [handed],
+        });
+      };
+      for (let n = 1; n <= 8; n++) await handOver(n);
+      await handOver(1, `${id}/8`); // the same hand-over again (a retried activity)
+      await new Promise((resolve) => setTimeout(resolve, 3_000)); // the batch goes out
+      for (let n = 9; n <= 30; n++) {
+        await handOver(n);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      return { workflowId, runs: await closedRunsOf(client, workflowId) };
     },
   },
   'operator-retry-extend-fail': {
@@ -192,7 +232,7 @@ const plain = await startHarness(
   testConfig({ WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_INITIAL: '300ms', WEBHOOK_RETRY_MAX_INTERVAL: '1s' }),
 );
 const stuck = await startHarness(
-  testConfig({ STUCK_UPLOADED_AFTER: '1s', STUCK_PROCESSING_AFTER: '2s', ALERT_REPEAT_AFTER: '1s', MAX_REPROCESS: '2' }),
+  testConfig({ STUCK_UPLOADED_AFTER: '1s', STUCK_PROCESSING_AFTER: '2s', ALERT_REPEAT_AFTER: '1s', MAX_REPROCESS: '2', ALERT_GROUP_WINDOW: '2s' }),
 );
 try {
   await mkdir(outDir, { recursive: true });

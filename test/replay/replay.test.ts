@@ -16,7 +16,7 @@ describe('recorded video workflow histories', () => {
     const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
     // The scenarios the suite promises to guard (see record-histories.ts).
     const guarded = ['happy-path', 'duplicates-out-of-order', 'stalled-reprocess-timed-out', 'stalled-recovered', 'operator-retry-extend-fail', 'continue-as-new'];
-    for (const scenario of [...guarded, 'user-webhooks', 'user-webhooks-stalled', 'webhook-delivery', 'events-batch']) {
+    for (const scenario of [...guarded, 'user-webhooks', 'user-webhooks-stalled', 'webhook-delivery', 'events-batch', 'stalled-paced-commands', 'alert-digest']) {
       expect(files.some((f) => f.includes(`.${scenario}.`))).toBe(true);
     }
     async function* histories() {

@@ -4,11 +4,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Client, Connection } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import { connect } from 'amqplib';
 import { connectDatabase, type Orm } from '../../src/db/index.js';
 import { loadConfig, type Config } from '../../src/config/env.js';
 import { buildVideoWorker } from '../../src/processes/worker.js';
+import type { VideoWorker } from '../../src/temporal/worker.js';
 import { connectClient } from '../../src/temporal/connection.js';
 import { createLogger } from '../../src/logger.js';
 import { installTemporalRuntime } from '../../src/temporal/runtime.js';
@@ -34,7 +34,7 @@ export interface TemporalHarness {
   orm: Orm;
   client: Awaited<ReturnType<typeof connectClient>>['client'];
   connection: Awaited<ReturnType<typeof connectClient>>['connection'];
-  worker: Worker;
+  worker: VideoWorker;
   config: Config;
   stop(): Promise<void>;
 }

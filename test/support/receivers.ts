@@ -2,12 +2,18 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect, type ChannelModel } from 'amqplib';
+import { isGrouped, type AlertMessage, type GroupedAlert } from '../../src/domain/alert-digest.js';
 import type { Alert } from '../../src/domain/stall.js';
 import type { ReprocessCommand } from '../../src/domain/events.js';
 
 export interface WebhookReceiver {
   url: string;
+  /** The alerts that came one by one (a video's own). */
   alerts: Alert[];
+  /** The grouped ones. */
+  grouped: GroupedAlert[];
+  /** Both, in the order they came, with when (real time). */
+  received: Array<{ at: number; message: AlertMessage }>;
   /** Answer the next `n` requests with this status instead of 204. */
   failNext(n: number, status: number): void;
   close(): Promise<void>;
@@ -15,6 +21,8 @@ export interface WebhookReceiver {
 
 export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   const alerts: Alert[] = [];
+  const grouped: GroupedAlert[] = [];
+  const received: Array<{ at: number; message: AlertMessage }> = [];
   let failures = 0;
   let failStatus = 500;
   const server: Server = createServer((req, res) => {
@@ -27,7 +35,10 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
         res.end();
         return;
       }
-      alerts.push(JSON.parse(body) as Alert);
+      const message = JSON.parse(body) as AlertMessage;
+      received.push({ at: Date.now(), message });
+      if (isGrouped(message)) grouped.push(message);
+      else alerts.push(message);
       res.statusCode = 204;
       res.end();
     });
@@ -37,6 +48,8 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   return {
     url: `http://127.0.0.1:${port}/hooks/alerts`,
     alerts,
+    grouped,
+    received,
     failNext(n, status) {
       failures = n;
       failStatus = status;
@@ -47,6 +60,8 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
 
 export interface CommandReceiver {
   commands: ReprocessCommand[];
+  /** When each command arrived (real time), in order. */
+  arrivals: number[];
   close(): Promise<void>;
 }
 
@@ -58,13 +73,16 @@ export async function startCommandReceiver(url: string, exchange: string, routin
   const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
   await channel.bindQueue(queue, exchange, routingKey);
   const commands: ReprocessCommand[] = [];
+  const arrivals: number[] = [];
   await channel.consume(queue, (msg) => {
     if (!msg) return;
     commands.push(JSON.parse(msg.content.toString()) as ReprocessCommand);
+    arrivals.push(Date.now());
     channel.ack(msg);
   });
   return {
     commands,
+    arrivals,
     async close() {
       await model.close();
     },

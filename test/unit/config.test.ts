@@ -89,6 +89,18 @@ describe('configuration', () => {
     bad({ AUTH_MAX_TOKEN_LIFETIME: 'forever' }, /AUTH_MAX_TOKEN_LIFETIME/);
   });
 
+  it('groups alerts past 3 a minute (10 ids named), links the dev Web UI only when it runs it, and paces commands at 10 a second, by default', () => {
+    expect(loadConfig({}).alertGrouping).toEqual({ windowMs: 60_000, threshold: 3, sampleSize: 10, webUiUrl: 'http://127.0.0.1:8233' });
+    expect(loadConfig({ TEMPORAL_ADDRESS: 'temporal:7233' }).alertGrouping.webUiUrl).toBeNull();
+    expect(loadConfig({ TEMPORAL_ADDRESS: 'temporal:7233', TEMPORAL_WEB_UI_URL: 'https://ui.example.com' }).alertGrouping.webUiUrl).toBe('https://ui.example.com');
+    expect(loadConfig({ ALERT_GROUP_WINDOW: '5m', ALERT_GROUP_THRESHOLD: '0', ALERT_GROUP_SAMPLE: '25' }).alertGrouping).toMatchObject({ windowMs: 300_000, threshold: 0, sampleSize: 25 });
+    expect(loadConfig({}).REPROCESS_RATE).toBe(10);
+    expect(loadConfig({ REPROCESS_RATE: '0.5' }).REPROCESS_RATE).toBe(0.5);
+    expect(() => loadConfig({ ALERT_GROUP_WINDOW: 'soon', ALERT_GROUP_THRESHOLD: '-1', ALERT_GROUP_SAMPLE: '0', TEMPORAL_WEB_UI_URL: 'ui', REPROCESS_RATE: '0' })).toThrow(
+      /ALERT_GROUP_WINDOW[\s\S]*ALERT_GROUP_THRESHOLD[\s\S]*ALERT_GROUP_SAMPLE[\s\S]*TEMPORAL_WEB_UI_URL[\s\S]*REPROCESS_RATE/,
+    );
+  });
+
   it('treats empty values as unset', () => {
     const config = loadConfig({ TEMPORAL_ADDRESS: '  ', AUTH_JWT_SECRET: '' });
     expect(config.TEMPORAL_ADDRESS).toBeUndefined();

@@ -101,6 +101,11 @@ app.kubernetes.io/component: {{ .component }}
   "STUCK_PROCESSING_AFTER" $c.stuck.processingAfter
   "ALERT_REPEAT_AFTER" $c.stuck.alertRepeatAfter
   "MAX_REPROCESS" (toString $c.stuck.maxReprocess)
+  "ALERT_GROUP_WINDOW" $c.stuck.alertGroupWindow
+  "ALERT_GROUP_THRESHOLD" (toString $c.stuck.alertGroupThreshold)
+  "ALERT_GROUP_SAMPLE" (toString $c.stuck.alertGroupSample)
+  "REPROCESS_RATE" (toString $c.stuck.reprocessRate)
+  "TEMPORAL_WEB_UI_URL" $c.temporal.webUiUrl
   "LOG_LEVEL" $c.logLevel
   "PGSSLMODE" $c.database.sslMode
   "NODE_EXTRA_CA_CERTS" (ternary "/etc/vidproc/db-ca/ca.pem" "" (ne $c.database.caBundle ""))
