@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import { AuthError, AuthUnavailableError, type Authenticator } from './lib/auth.js';
 import { createApp } from './lib/create-app.js';
 import { HttpProblem } from './lib/problem.js';
+import { rateLimitPerUser, type RateLimitSettings } from './lib/rate-limit.js';
 import { createHealthRouter, type ReadinessCheck } from './routes/health/health.index.js';
 import { createOperationsRouter } from './routes/operations/operations.index.js';
 import { createStreamsRouter, type StreamsDeps } from './routes/streams/streams.index.js';
@@ -15,6 +16,8 @@ export interface ApiDeps extends VideosDeps, StreamsDeps, WebhooksDeps {
   authenticate: Authenticator;
   readiness: Record<string, ReadinessCheck>;
   logger: Logger;
+  /** Per-user rate limits on /v1 (API_RATE_LIMIT); absent: none. */
+  rateLimit?: RateLimitSettings;
 }
 
 const UNAUTHORIZED_HEADERS = { 'WWW-Authenticate': 'Bearer realm="vidproc"' };
@@ -50,6 +53,8 @@ export function createApi(deps: ApiDeps) {
     if (c.req.method === 'GET' && FORKS_ITS_OWN.test(c.req.path)) return next();
     await RequestContext.create(deps.orm.em, next);
   });
+  // After authentication: counted per user (src/api/lib/rate-limit.ts).
+  if (deps.rateLimit) app.use('/v1/*', rateLimitPerUser(deps.rateLimit));
 
   app.route('/', createHealthRouter(deps.readiness));
   // Streams first: `/videos/stream` is not the video with id "stream".

@@ -205,7 +205,7 @@ describe('live views', () => {
     expect(new Set(answers).size).toBe(1);
     expect(answers[0]!.status).toEqual(live('v1'));
     expect((await other).status).toEqual(live('v2'));
-    expect(views.stats()).toEqual({ queries: 2, joined: 4, reused: 0, refreshed: 0 });
+    expect(views.stats()).toEqual({ queries: 2, joined: 4, reused: 0, refreshed: 0, busy: 0 });
   });
 
   it('underWay: the query a read may join, only while it is under way', async () => {
@@ -218,7 +218,7 @@ describe('live views', () => {
     w.pending[0]!.answer(live('v1'));
     await asked;
     expect(views.underWay('v1')).toBeUndefined();
-    expect(views.stats()).toEqual({ queries: 1, joined: 1, reused: 0, refreshed: 0 });
+    expect(views.stats()).toEqual({ queries: 1, joined: 1, reused: 0, refreshed: 0, busy: 0 });
   });
 
   it('with maxAgeMs 0, a read after an answer asks again', async () => {
@@ -252,7 +252,7 @@ describe('live views', () => {
     expect(w.pending).toHaveLength(2);
     w.pending[1]!.answer(live('v1', 2));
     expect((await again).status).toEqual(live('v1', 2));
-    expect(views.stats()).toEqual({ queries: 2, joined: 0, reused: 2, refreshed: 0 });
+    expect(views.stats()).toEqual({ queries: 2, joined: 0, reused: 2, refreshed: 0, busy: 0 });
   });
 
   it('refreshes a live view served past 3/4 of maxAgeMs in the background, once, and serves the old one meanwhile', async () => {
@@ -291,7 +291,7 @@ describe('live views', () => {
     w.pending[1]!.answer(live('v2'));
     await read;
     expect(off.recent('v2')).toBeUndefined();
-    expect(off.stats()).toMatchObject({ queries: 1, refreshed: 0 });
+    expect(off.stats()).toMatchObject({ queries: 1, refreshed: 0, busy: 0 });
   });
 
   it('reuses only live views: not found, closed and not answering are asked again', async () => {
