@@ -105,8 +105,11 @@ export async function readVideo(deps: ReadDeps, videoId: string): Promise<ReadRe
   // A query for the video is under way (another read's): its answer costs nothing more, so wait
   // for it (up to the patience) before Postgres; a live view is the answer (the workflow is open:
   // the video is in flight, or finished a moment ago). Anything else, and the projection decides.
+  // The patience is the read's, from here: waiting for a joined query and then for its rest count together.
+  const patientUntil = performance.now() + liveViews.patienceMs;
+  const patienceLeft = () => Math.max(0, patientUntil - performance.now());
   const joined = liveViews.underWay(videoId);
-  const early = joined && (await within(joined, liveViews.patienceMs));
+  const early = joined && (await within(joined, patienceLeft()));
   if (early && isLive(early)) return fromWorkflow(early, liveViews);
 
   let stored: VideoState | null;
@@ -126,7 +129,7 @@ export async function readVideo(deps: ReadDeps, videoId: string): Promise<ReadRe
   const asked = early ? Promise.resolve(early) : (joined ?? liveViews.ask(videoId));
   if (stored) {
     // A row to fall back to: the workflow is waited for only as long as the patience allows.
-    const live = await within(asked, liveViews.patienceMs);
+    const live = await within(asked, patienceLeft());
     if (live && isLive(live)) return fromWorkflow(live, liveViews);
     return fromProjection(stored, keptNow, reasonOf(live));
   }
