@@ -106,10 +106,10 @@ describe('past the bound on workflow queries (API_MAX_CONCURRENT_QUERIES)', () =
     expect(held.sent).toEqual([busyOne.videoId, other.videoId]);
   });
 
-  it('with nothing to fall back to (no row; Postgres out), a 503 with Retry-After at once; below the bound the workflow answers without Postgres', async () => {
+  it('with nothing to fall back to (no row; Postgres out), a 503 with Retry-After after LIVE_VIEW_PATIENCE; below the bound the workflow answers without Postgres', async () => {
     const busyOne = await inFlightVideo();
     const held = heldQueries(new Set([busyOne.videoId]));
-    const liveViews = createLiveViews(held.ask, { maxAgeMs: 0, timeoutMs: 10_000, maxConcurrent: 1, patienceMs: 10_000 });
+    const liveViews = createLiveViews(held.ask, { maxAgeMs: 0, timeoutMs: 10_000, maxConcurrent: 1, patienceMs: 100 });
     const { app } = startTestApi(h, { videos, liveViews });
     const waiting = getVideo(app, busyOne.videoId);
     await eventually(() => (liveViews.inFlight() === 1 ? true : undefined));
@@ -130,14 +130,36 @@ describe('past the bound on workflow queries (API_MAX_CONCURRENT_QUERIES)', () =
       expect(refused.status).toBe(503);
       expect(refused.headers.get('Retry-After')).toBe('1');
 
+      // The held read was answered from its row after the patience (its query still under way).
+      expect((await waiting).headers.get('X-Status-Fallback')).toBe('slow');
       held.release();
-      expect((await waiting).headers.get('X-Status-Source')).toBe('workflow');
+      await eventually(() => (liveViews.inFlight() === 0 ? true : undefined));
       const answered = await getVideo(noDb, other.videoId);
       expect(answered.status).toBe(200);
       expect(answered.headers.get('X-Status-Source')).toBe('workflow');
     } finally {
       await deadOrm.close(true);
     }
+  });
+
+  it('with nothing to fall back to, a read waits for a slot within LIVE_VIEW_PATIENCE and is answered when one frees', async () => {
+    const busyOne = await inFlightVideo();
+    const held = heldQueries(new Set([busyOne.videoId]));
+    const liveViews = createLiveViews(held.ask, { maxAgeMs: 0, timeoutMs: 10_000, maxConcurrent: 1, patienceMs: 10_000 });
+    const { app } = startTestApi(h, { videos, liveViews });
+    const waiting = getVideo(app, busyOne.videoId);
+    await eventually(() => (liveViews.inFlight() === 1 ? true : undefined));
+
+    const unseen = uniqueId();
+    const queued = getVideo(app, unseen);
+    // It waits (no query sent for it) until the held query ends and frees the one slot.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(held.sent).toEqual([busyOne.videoId]);
+    held.release();
+    expect((await waiting).status).toBe(200);
+    expect((await queued).status).toBe(404);
+    expect(held.sent).toEqual([busyOne.videoId, unseen]);
+    expect(liveViews.stats().busy).toBe(0);
   });
 });
 

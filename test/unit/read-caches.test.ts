@@ -245,6 +245,23 @@ describe('live views', () => {
     expect(views.stats()).toEqual({ queries: 3, joined: 1, reused: 0, refreshed: 0, busy: 1 });
   });
 
+  it('a read that may wait for a slot gets one when a query ends, else "busy" once its wait is over', async () => {
+    const w = testWorkflow();
+    const views = createLiveViews(w.ask, { maxAgeMs: 0, timeoutMs: 1_000, maxConcurrent: 1 });
+    const a = views.ask('v1');
+    const waiting = views.ask('v2', 5_000);
+    const late = views.ask('v3', 1);
+    expect((await late).status).toEqual({ kind: 'busy' });
+    expect(w.pending.map((p) => p.videoId)).toEqual(['v1']);
+    w.pending[0]!.answer(live('v1'));
+    await a;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(w.pending.map((p) => p.videoId)).toEqual(['v1', 'v2']);
+    w.pending[1]!.answer(live('v2'));
+    expect((await waiting).status).toEqual(live('v2'));
+    expect(views.stats()).toMatchObject({ queries: 2, busy: 1 });
+  });
+
   it('frees a slot when a query fails, and skips a background refresh while the bound is reached', async () => {
     let clock = 0;
     const pending: Array<{ videoId: string; settle: (status: LiveStatus | Error) => void }> = [];

@@ -21,9 +21,10 @@
  *
  * Bounded: at most `maxConcurrent` queries (API_MAX_CONCURRENT_QUERIES) are under way at once in
  * this process. Past it a read that finds no view to reuse and no query to join is answered
- * "busy" at once, without asking (and a view due for a background refresh is served without
- * one): the reader falls back to the Postgres projection, or to a 503 with Retry-After when there
- * is none. A Temporal that slows down then costs more reads from the projection, not a pile-up of
+ * "busy" without asking (and a view due for a background refresh is served without one): at once
+ * when the reader has the Postgres projection to fall back to; a reader with nothing else (no
+ * row, Postgres out) may wait a little for a slot first (`waitMs`, first come first served), then
+ * answers a 503 with Retry-After. A Temporal that slows down then costs more reads from the projection, not a pile-up of
  * queries each waiting seconds behind the others (what the bound was measured against: see
  * BENCHMARKS.md, "Overload").
  */
@@ -67,8 +68,11 @@ export interface LiveViews {
   recent(videoId: string): LiveAnswer | undefined;
   /** The answer of the query under way for the video, if there is one (joining it). */
   underWay(videoId: string): Promise<LiveAnswer> | undefined;
-  /** The workflow's answer: a recent live view, else the query under way for the video, else a new query (or "busy", past the bound). */
-  ask(videoId: string): Promise<LiveAnswer>;
+  /**
+   * The workflow's answer: a recent live view, else the query under way for the video, else a new
+   * query; past the bound, "busy" (after waiting up to `waitMs` for a query to end and free its slot).
+   */
+  ask(videoId: string, waitMs?: number): Promise<LiveAnswer>;
   /** The video changed through this process: its next read asks the workflow again. */
   forget(videoId: string): void;
   stats(): LiveViewsStats;
@@ -110,6 +114,27 @@ export function createLiveViews(askWorkflow: AskWorkflow, options: LiveViewsOpti
   const maxConcurrent = options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT_QUERIES;
   const patienceMs = Math.min(options.patienceMs ?? timeoutMs, timeoutMs);
   let inFlight = 0;
+  /** Reads waiting for a slot, oldest first: each is woken when a query ends (or when its wait is over). */
+  const waiting = new Set<() => void>();
+  const wakeOne = () => {
+    const next = waiting.values().next();
+    if (next.done) return;
+    waiting.delete(next.value);
+    next.value();
+  };
+  /** Resolves when a slot may be free (a query ended), or after `ms`. */
+  const slotFreed = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        waiting.delete(wake);
+        resolve();
+      }, ms);
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      waiting.add(wake);
+    });
   const refreshAfterMs = options.refreshAfterMs ?? maxAgeMs * REFRESH_AFTER_SHARE;
   const answers = new Lru<string, LiveAnswer>(maxAgeMs > 0 ? max : 0);
   const asking = new Map<string, { answer?: Promise<LiveAnswer> }>();
@@ -149,6 +174,8 @@ export function createLiveViews(askWorkflow: AskWorkflow, options: LiveViewsOpti
         status = { kind: 'unavailable', error };
       } finally {
         inFlight--;
+        // Woken after this answer is recorded (below, in this same turn): it may find it, or the slot.
+        wakeOne();
       }
       const answered: LiveAnswer = { status, answeredAt: now() };
       // Only a query the video's reads still wait for leaves its answer (not one forgotten meanwhile).
@@ -170,6 +197,33 @@ export function createLiveViews(askWorkflow: AskWorkflow, options: LiveViewsOpti
     return answer;
   };
 
+  /** A recent view, the query under way, or a new query if a slot is free; undefined: none is. */
+  const tryAsk = (videoId: string): Promise<LiveAnswer> | undefined => {
+    const reused = recent(videoId);
+    if (reused) return Promise.resolve(reused);
+    return underWay(videoId) ?? (inFlight < maxConcurrent ? query(videoId) : undefined);
+  };
+
+  const busy = (): LiveAnswer => {
+    stats.busy++;
+    return { status: { kind: 'busy' }, answeredAt: now() };
+  };
+
+  /** Waits up to `waitMs` for a query to end, then tries again (and again, while time is left). */
+  const askWhenFree = async (videoId: string, waitMs: number): Promise<LiveAnswer> => {
+    const until = performance.now() + waitMs;
+    for (let left = waitMs; left > 0; left = until - performance.now()) {
+      await slotFreed(left);
+      const answer = tryAsk(videoId);
+      if (answer) {
+        // A woken read that did not take the slot (it found a view, or a query to join) passes it on.
+        if (inFlight < maxConcurrent) wakeOne();
+        return answer;
+      }
+    }
+    return busy();
+  };
+
   return {
     maxAgeMs,
     patienceMs,
@@ -177,16 +231,8 @@ export function createLiveViews(askWorkflow: AskWorkflow, options: LiveViewsOpti
     now,
     recent,
     underWay,
-    ask(videoId) {
-      const reused = recent(videoId);
-      if (reused) return Promise.resolve(reused);
-      const joined = underWay(videoId);
-      if (joined) return joined;
-      if (inFlight >= maxConcurrent) {
-        stats.busy++;
-        return Promise.resolve({ status: { kind: 'busy' }, answeredAt: now() });
-      }
-      return query(videoId);
+    ask(videoId, waitMs = 0) {
+      return tryAsk(videoId) ?? (waitMs > 0 ? askWhenFree(videoId, waitMs) : Promise.resolve(busy()));
     },
     forget(videoId) {
       answers.delete(videoId);

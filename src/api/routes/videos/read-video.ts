@@ -91,7 +91,7 @@ async function within(answer: Promise<LiveAnswer>, ms: number): Promise<LiveAnsw
   }
 }
 
-/** Nothing to fall back to and no query sent (this process has as many under way as it may): a fast 503. */
+/** Nothing to fall back to and no query sent (this process had as many under way as it may, for LIVE_VIEW_PATIENCE): a 503. */
 const BUSY_RETRY_AFTER_S = 1;
 const busy = () =>
   new HttpProblem(503, 'too many reads are asking videos\' workflows right now; try again shortly', {}, { 'Retry-After': String(BUSY_RETRY_AFTER_S) });
@@ -117,23 +117,23 @@ export async function readVideo(deps: ReadDeps, videoId: string): Promise<ReadRe
   try {
     ({ stored, kept: keptNow } = await finalViews.load(videoId, () => findVideo(deps.em.fork(), videoId)));
   } catch (err) {
-    // Postgres is out: the workflow may still answer for a video in flight (it is waited for in
-    // full: there is nothing else to answer with).
-    const live = early ?? (await (joined ?? liveViews.ask(videoId)));
+    // Postgres is out: the workflow may still answer for a video in flight (a slot is waited for up
+    // to the patience, the answer in full: there is nothing else to answer with).
+    const live = early ?? (await (joined ?? liveViews.ask(videoId, liveViews.patienceMs)));
     if (isLive(live)) return fromWorkflow(live, liveViews);
     if (live.status.kind === 'busy') throw busy();
     throw err;
   }
   if (stored && isTerminal(stored.status)) return fromProjection(stored, keptNow);
 
-  const asked = early ? Promise.resolve(early) : (joined ?? liveViews.ask(videoId));
   if (stored) {
-    // A row to fall back to: the workflow is waited for only as long as the patience allows.
-    const live = await within(asked, patienceLeft());
+    // A row to fall back to: no wait for a slot, and the workflow is waited for only as long as the patience allows.
+    const live = await within(early ? Promise.resolve(early) : (joined ?? liveViews.ask(videoId)), patienceLeft());
     if (live && isLive(live)) return fromWorkflow(live, liveViews);
     return fromProjection(stored, keptNow, reasonOf(live));
   }
-  const live = await asked;
+  // Nothing to fall back to: a slot is waited for up to the patience, the answer up to the query's timeout.
+  const live = early ?? (await (joined ?? liveViews.ask(videoId, liveViews.patienceMs)));
   if (isLive(live)) return fromWorkflow(live, liveViews);
   if (live.status.kind === 'busy') throw busy();
   // Nothing stored and Temporal silent: the video may exist but is not persisted yet.
