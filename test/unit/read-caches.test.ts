@@ -113,6 +113,29 @@ describe('final views', () => {
     expect(views.size()).toBe(0);
   });
 
+  it("keeps a video in flight's row (for fallbacks), never as a final view, dropped like one", async () => {
+    const f = testFeed();
+    const views = createFinalViews(f.feed, { max: 10 });
+    const inFlight = video('v1', { status: 'processing', completedAt: null });
+    const { kept } = await views.load('v1', () => Promise.resolve(inFlight));
+    expect(kept).toBeUndefined();
+    expect(views.get('v1')).toBeUndefined();
+    expect(views.row('v1')).toEqual(inFlight);
+    f.change('v1');
+    expect(views.row('v1')).toBeUndefined();
+    await views.load('v1', () => Promise.resolve(inFlight));
+    f.setConnected(false);
+    expect(views.row('v1')).toBeUndefined(); // changes may be missed meanwhile
+    f.setConnected(true);
+    f.resync();
+    expect(views.row('v1')).toBeUndefined();
+    // Once finished, its final view is kept and its row is not.
+    await views.load('v1', () => Promise.resolve(inFlight));
+    await views.load('v1', () => Promise.resolve(video('v1')));
+    expect(views.row('v1')).toBeUndefined();
+    expect(views.get('v1')?.view.status).toBe('completed');
+  });
+
   it('keeps nothing from a read its video changed during (the read may have seen the row before the change)', async () => {
     const f = testFeed();
     const views = createFinalViews(f.feed, { max: 10 });

@@ -115,7 +115,9 @@ export async function readVideo(deps: ReadDeps, videoId: string): Promise<ReadRe
   let stored: VideoState | null;
   let keptNow: KeptView | undefined;
   try {
-    ({ stored, kept: keptNow } = await finalViews.load(videoId, () => findVideo(deps.em.fork(), videoId)));
+    // A video in flight whose row this process keeps (a fallback read it lately) costs no round trip.
+    const keptRow = finalViews.row(videoId);
+    ({ stored, kept: keptNow } = keptRow ? { stored: keptRow, kept: undefined } : await finalViews.load(videoId, () => findVideo(deps.em.fork(), videoId)));
   } catch (err) {
     // Postgres is out: the workflow may still answer for a video in flight (a slot is waited for up
     // to the patience, the answer in full: there is nothing else to answer with).

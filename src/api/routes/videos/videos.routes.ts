@@ -23,7 +23,7 @@ const STATUS_HEADERS = {
   'X-Status-Age': {
     description:
       'How long ago, in whole milliseconds, the view was known to be the video\'s: a workflow\'s, since it answered (0: for this request, or for reads that shared its query; ' +
-      'served again for at most X-Status-Max-Age); a finished video\'s final view, since it was read from the projection (it cannot change; kept until its row changes, so its age can be large); ' +
+      'served again for at most X-Status-Max-Age after it answered); a finished video\'s final view, since it was read from the projection (it cannot change; kept until its row changes, so its age can be large); ' +
       'any other view from the projection (X-Status-Fallback, or a closed workflow), since its row was last written (its `updatedAt`): the workflow may have moved on since.',
     schema: { type: 'integer' as const, minimum: 0, example: 0 },
   },
@@ -34,7 +34,9 @@ const STATUS_HEADERS = {
     schema: { type: 'string' as const, enum: ['busy', 'slow', 'unavailable'] },
   },
   'X-Status-Max-Age': {
-    description: "With `X-Status-Source: workflow`: the most X-Status-Age can be (LIVE_VIEW_MAX_AGE in milliseconds; 0: never served again)",
+    description:
+      "With `X-Status-Source: workflow`: how long after the workflow answered its view may be served again (LIVE_VIEW_MAX_AGE in milliseconds; 0: never). " +
+      'X-Status-Age is at most this plus the time the API took to answer after the workflow did (a few milliseconds, more when the API process is short of CPU)',
     schema: { type: 'integer' as const, minimum: 0, example: 250 },
   },
 };
