@@ -12,11 +12,14 @@
  *  4. webhooks: a receiver down, then back: every delivery once per webhook-id; the lag with it up (bench/webhooks.ts);
  *  5. listings: GET /v1/videos with 100k videos in the table (bench/list-videos.ts, also alone:
  *     `npm run bench:list`);
+ *  5b. overload: 200 concurrent readers (100 in flight, 100 finished) while events flow, for each
+ *     BENCH_OVERLOAD_BOUNDS setting on an API process of its own, with a greedy user past the rate
+ *     limit (bench/overload.ts);
  *  6. Temporal's floor on the same server (bench/floor.ts): a trivial workflow fed the same signals the
  *     way the bridge feeds them, and trivial queries at the same concurrency; vidproc's burst and
  *     in-flight reads are printed as ratios of it, and everything as one `BENCH_JSON {...}` line.
  * Knobs: BENCH_VIDEOS (2000), BENCH_STEADY_S (10), BENCH_IN_FLIGHT (50), BENCH_DURATION_S (10),
- * BENCH_CONNECTIONS (32), BENCH_PHASES (all: floor,burst,steady,reads,sse,webhooks,listings; a
+ * BENCH_CONNECTIONS (32), BENCH_PHASES (all: floor,burst,steady,reads,sse,webhooks,listings,overload; a
  * comma-separated subset runs only those, e.g. `BENCH_PHASES=floor,burst npm run bench`).
  */
 import { randomUUID } from 'node:crypto';
@@ -28,6 +31,7 @@ import { EVENT_TYPES, type VideoEventInput } from '../src/domain/events.js';
 import { connectClient } from '../src/temporal/connection.js';
 import { createEventPublisher } from '../test/support/event-publisher.js';
 import { benchListVideos } from './list-videos.js';
+import { benchOverload } from './overload.js';
 import { measureFloor } from './floor.js';
 import { benchWebhooks } from './webhooks.js';
 import { config, cpuMeter, int, logPath, markdownTable, percentile, run, runBench, startStack, stopAll, until } from './stack.js';
@@ -42,7 +46,7 @@ const STEADY_FRACTION = 0.5;
 const POLL_OLDEST = 16;
 const POLL_RANDOM = 8;
 const STREAMS = int('BENCH_STREAMS', 1000);
-const PHASES = ['floor', 'burst', 'steady', 'reads', 'sse', 'webhooks', 'listings'] as const;
+const PHASES = ['floor', 'burst', 'steady', 'reads', 'sse', 'webhooks', 'listings', 'overload'] as const;
 type Phase = (typeof PHASES)[number];
 const chosen = (process.env.BENCH_PHASES ?? '').split(',').map((p) => p.trim()).filter(Boolean);
 for (const p of chosen) if (!PHASES.includes(p as Phase)) throw new Error(`BENCH_PHASES: unknown phase "${p}" (known: ${PHASES.join(', ')})`);
@@ -53,7 +57,7 @@ const event = (videoId: string, type: VideoEventInput['type'], data: Record<stri
   ({ specversion: '1.0', id: randomUUID(), source: 'vidproc-bench', type, subject: videoId, time: new Date().toISOString(), data }) as VideoEventInput;
 
 async function main() {
-  const { address, api, pids } = await startStack(['worker', 'bridge', 'api']);
+  const { address, api, pids, env: stackEnv } = await startStack(['worker', 'bridge', 'api']);
   // Temporal's floor first, on the fresh server: later phases leave many workflows open (the
   // streams' videos), which slow the server for whatever comes after them.
   const floor = runs('floor') ? await measureFloor(address, { videos: VIDEOS, connections: CONNECTIONS, durationS: DURATION_S, server: pids.server }) : undefined;
@@ -233,6 +237,29 @@ async function main() {
   if (runs('webhooks')) rows.push(...(await benchWebhooks(api.url, publisher, event, throughput)));
   if (runs('listings')) rows.push(...(await benchListVideos(api, { connections: CONNECTIONS, durationS: DURATION_S })));
 
+  // 5b. overload: 100 videos in flight (their own) and 100 of the burst's finished ones
+  let overload: Awaited<ReturnType<typeof benchOverload>> | undefined;
+  if (runs('overload')) {
+    const overloadInFlight = Array.from({ length: 100 }, (_, i) => `bench-${run}-ol-live-${i}`);
+    for (const id of overloadInFlight) {
+      publisher.publish(event(id, EVENT_TYPES.uploaded, { userId: 'bench-user' }));
+      publisher.publish(event(id, EVENT_TYPES.started, {}));
+    }
+    await publisher.confirm();
+    await waitVisible(overloadInFlight, 'processing');
+    overload = await benchOverload({
+      env: stackEnv,
+      secret: config.AUTH_JWT_SECRET!,
+      inFlight: overloadInFlight,
+      finished: ids.slice(0, 100),
+      publish: (e) => publisher.publish(e),
+      confirm: () => publisher.confirm(),
+      event,
+      durationS: DURATION_S,
+    });
+    rows.push(...overload.rows);
+  }
+
   // 6. Temporal's floor (measured first, above), and vidproc's figures as ratios of it
   const ratio = (v: number, of: number) => `${(v / of).toFixed(2)}×`;
   if (floor) {
@@ -262,6 +289,7 @@ async function main() {
     ...(live && floor && { inFlightVsFloor: live.result.requests.average / floor.queriesPerS }),
     ...(done && { completedGetPerS: done.result.requests.average, completedGetP99Ms: done.result.latency.p99 }),
     ...(streams && { sseLagP99Ms: streams.lagP99Ms }),
+    ...(overload && { overload: overload.summary }),
   };
   process.stdout.write(`BENCH_JSON ${JSON.stringify(summary)}\n`);
 

@@ -33,6 +33,8 @@ export const benchEnv = {
   WEBHOOK_ALLOW_PRIVATE: 'true',
   WEBHOOK_RETRY_INITIAL: '1s',
   WEBHOOK_RETRY_MAX_INTERVAL: '5s',
+  // The phases measure one user's reads at full speed: no per-user limit (the overload phase sets its own).
+  API_RATE_LIMIT: '0',
 };
 export const config = loadConfig({ ...process.env, ...benchEnv });
 export const logger = createLogger(config.LOG_LEVEL);

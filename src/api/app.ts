@@ -10,6 +10,7 @@ import { declareCommonProblems } from './lib/common-problems.js';
 import { createApp } from './lib/create-app.js';
 import { HttpProblem } from './lib/problem.js';
 import { methodGuard, routeTable } from './lib/route-table.js';
+import { rateLimitPerUser, type RateLimitSettings } from './lib/rate-limit.js';
 import { createHealthRouter, type ReadinessCheck } from './routes/health/health.index.js';
 import { createOperationsRouter } from './routes/operations/operations.index.js';
 import { createStreamsRouter, type StreamsDeps } from './routes/streams/streams.index.js';
@@ -31,6 +32,8 @@ export interface ApiDeps extends VideosDeps, StreamsDeps, WebhooksDeps {
   readiness: Record<string, ReadinessCheck>;
   logger: Logger;
   http?: Partial<HttpSettings>;
+  /** Per-user rate limits on /v1 (API_RATE_LIMIT); absent: none. */
+  rateLimit?: RateLimitSettings;
 }
 
 const UNAUTHORIZED_HEADERS = { 'WWW-Authenticate': 'Bearer realm="vidproc"' };
@@ -117,6 +120,8 @@ export function createApi(deps: ApiDeps) {
       },
     }),
   );
+  // After authentication: counted per user (src/api/lib/rate-limit.ts).
+  if (deps.rateLimit) app.use('/v1/*', rateLimitPerUser(deps.rateLimit));
 
   app.route('/', createHealthRouter(deps.readiness, deps.logger.child({ component: 'readiness' })));
   // Streams first: `/videos/stream` is not the video with id "stream".

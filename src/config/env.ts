@@ -144,6 +144,13 @@ export const envSchema = z.object({
   LIVE_VIEW_MAX_AGE: durationOrZero('250ms')
     .refine((ms) => ms <= 60_000, 'must be at most 60s')
     .refine((ms) => Number.isInteger(ms), 'must be whole milliseconds'),
+  /** Workflow queries each API process may have under way at once; past it, reads fall back to the projection (or a fast 503). */
+  API_MAX_CONCURRENT_QUERIES: z.coerce.number().int().min(1).max(10_000).default(16),
+  /** How long a read of a video in flight waits for its workflow before answering from the projection (when it has a row there). */
+  LIVE_VIEW_PATIENCE: duration('500ms').refine((ms) => ms >= 1 && ms <= 60_000, 'must be from 1ms to 60s'),
+  /** Requests per user (JWT subject) and API process in each API_RATE_LIMIT_WINDOW on /v1; 0: no limit. */
+  API_RATE_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(100),
+  API_RATE_LIMIT_WINDOW: duration('1s').refine((ms) => ms >= 1_000 && ms <= 3_600_000 && ms % 1_000 === 0, 'must be whole seconds, from 1s to 1h'),
   /** A comment on every open SSE stream this often, so proxies keep idle streams open. */
   SSE_HEARTBEAT_INTERVAL: duration('15s'),
   STUCK_UPLOADED_AFTER: duration('15m'),

@@ -44,12 +44,12 @@ describe('the OpenAPI document', () => {
     expect((await validate({ ...document, paths: { '/v1/x': { get: { responses: 5 } } } })).valid).toBe(false);
   });
 
-  it('documents every /v1 route with bearer auth, 401, 500 and 503; 404 where a path names a resource; 400, 413 and 415 where a body is sent', () => {
+  it('documents every /v1 route with bearer auth, 401, 429, 500 and 503; 404 where a path names a resource; 400, 413 and 415 where a body is sent', () => {
     const v1 = operations().filter(({ path }) => path.startsWith('/v1/'));
     expect(v1.length).toBeGreaterThanOrEqual(6);
     const missing: string[] = [];
     for (const { path, method, op } of v1) {
-      const need = ['401', '500', '503'];
+      const need = ['401', '429', '500', '503'];
       if (/\{[^}]+\}/.test(path)) need.push('404', '400');
       if (op.requestBody) need.push('400', '413', '415');
       for (const status of need) if (!(status in op.responses)) missing.push(`${method.toUpperCase()} ${path}: ${status}`);

@@ -41,7 +41,12 @@ export function startTestApi(h: TemporalHarness, { queryTimeoutMs = 2_000, ...ov
     videos,
     orm,
     finalViews: createFinalViews(feed, { max: defaults.FINAL_VIEW_CACHE_SIZE }),
-    liveViews: createLiveViews(videos.liveStatus, { maxAgeMs: defaults.LIVE_VIEW_MAX_AGE, timeoutMs: queryTimeoutMs }),
+    liveViews: createLiveViews(videos.liveStatus, {
+      maxAgeMs: defaults.LIVE_VIEW_MAX_AGE,
+      timeoutMs: queryTimeoutMs,
+      maxConcurrent: defaults.API_MAX_CONCURRENT_QUERIES,
+      patienceMs: defaults.LIVE_VIEW_PATIENCE,
+    }),
     openLink: linksAsStored,
     cursors: createCursors(),
     live: createLiveVideos(feed, (videoId) => findVideo(orm.em.fork(), videoId)),

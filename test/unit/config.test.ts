@@ -101,6 +101,20 @@ describe('configuration', () => {
     );
   });
 
+  it('bounds workflow queries, waits for them, and limits each user, by default; the limit turns off with 0', () => {
+    expect(loadConfig({})).toMatchObject({ API_MAX_CONCURRENT_QUERIES: 16, LIVE_VIEW_PATIENCE: 500, API_RATE_LIMIT: 100, API_RATE_LIMIT_WINDOW: 1_000 });
+    expect(loadConfig({ API_MAX_CONCURRENT_QUERIES: '64', LIVE_VIEW_PATIENCE: '1s', API_RATE_LIMIT: '0', API_RATE_LIMIT_WINDOW: '1m' })).toMatchObject({
+      API_MAX_CONCURRENT_QUERIES: 64,
+      LIVE_VIEW_PATIENCE: 1_000,
+      API_RATE_LIMIT: 0,
+      API_RATE_LIMIT_WINDOW: 60_000,
+    });
+    expect(() => loadConfig({ API_MAX_CONCURRENT_QUERIES: '0' })).toThrow(/API_MAX_CONCURRENT_QUERIES/);
+    expect(() => loadConfig({ LIVE_VIEW_PATIENCE: '2m' })).toThrow(/LIVE_VIEW_PATIENCE/);
+    expect(() => loadConfig({ API_RATE_LIMIT: '-1' })).toThrow(/API_RATE_LIMIT/);
+    expect(() => loadConfig({ API_RATE_LIMIT_WINDOW: '1500ms' })).toThrow(/API_RATE_LIMIT_WINDOW: must be whole seconds/);
+  });
+
   it('treats empty values as unset', () => {
     const config = loadConfig({ TEMPORAL_ADDRESS: '  ', AUTH_JWT_SECRET: '' });
     expect(config.TEMPORAL_ADDRESS).toBeUndefined();

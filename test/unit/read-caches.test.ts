@@ -113,6 +113,29 @@ describe('final views', () => {
     expect(views.size()).toBe(0);
   });
 
+  it("keeps a video in flight's row (for fallbacks), never as a final view, dropped like one", async () => {
+    const f = testFeed();
+    const views = createFinalViews(f.feed, { max: 10 });
+    const inFlight = video('v1', { status: 'processing', completedAt: null });
+    const { kept } = await views.load('v1', () => Promise.resolve(inFlight));
+    expect(kept).toBeUndefined();
+    expect(views.get('v1')).toBeUndefined();
+    expect(views.row('v1')).toEqual(inFlight);
+    f.change('v1');
+    expect(views.row('v1')).toBeUndefined();
+    await views.load('v1', () => Promise.resolve(inFlight));
+    f.setConnected(false);
+    expect(views.row('v1')).toBeUndefined(); // changes may be missed meanwhile
+    f.setConnected(true);
+    f.resync();
+    expect(views.row('v1')).toBeUndefined();
+    // Once finished, its final view is kept and its row is not.
+    await views.load('v1', () => Promise.resolve(inFlight));
+    await views.load('v1', () => Promise.resolve(video('v1')));
+    expect(views.row('v1')).toBeUndefined();
+    expect(views.get('v1')?.view.status).toBe('completed');
+  });
+
   it('keeps nothing from a read its video changed during (the read may have seen the row before the change)', async () => {
     const f = testFeed();
     const views = createFinalViews(f.feed, { max: 10 });
@@ -205,7 +228,7 @@ describe('live views', () => {
     expect(new Set(answers).size).toBe(1);
     expect(answers[0]!.status).toEqual(live('v1'));
     expect((await other).status).toEqual(live('v2'));
-    expect(views.stats()).toEqual({ queries: 2, joined: 4, reused: 0, refreshed: 0 });
+    expect(views.stats()).toEqual({ queries: 2, joined: 4, reused: 0, refreshed: 0, busy: 0 });
   });
 
   it('underWay: the query a read may join, only while it is under way', async () => {
@@ -218,7 +241,80 @@ describe('live views', () => {
     w.pending[0]!.answer(live('v1'));
     await asked;
     expect(views.underWay('v1')).toBeUndefined();
-    expect(views.stats()).toEqual({ queries: 1, joined: 1, reused: 0, refreshed: 0 });
+    expect(views.stats()).toEqual({ queries: 1, joined: 1, reused: 0, refreshed: 0, busy: 0 });
+  });
+
+  it('has at most maxConcurrent queries under way: past it a read is answered "busy" at once, without asking, but may still join', async () => {
+    const w = testWorkflow();
+    const views = createLiveViews(w.ask, { maxAgeMs: 0, timeoutMs: 1_000, maxConcurrent: 2 });
+    const [a, b] = [views.ask('v1'), views.ask('v2')];
+    expect(views.inFlight()).toBe(2);
+    const busy = await views.ask('v3');
+    expect(busy.status).toEqual({ kind: 'busy' });
+    expect(w.pending.map((p) => p.videoId)).toEqual(['v1', 'v2']);
+    // A read of a video whose query is under way joins it, bound or not.
+    expect(views.ask('v1')).toBe(a);
+    // A busy answer is not kept nor shared: once a slot is free, the video is asked.
+    w.pending[0]!.answer(live('v1'));
+    await a;
+    expect(views.inFlight()).toBe(1);
+    const asked = views.ask('v3');
+    expect(w.pending.map((p) => p.videoId)).toEqual(['v1', 'v2', 'v3']);
+    w.pending[1]!.answer(live('v2'));
+    w.pending[2]!.answer(live('v3'));
+    expect((await asked).status).toEqual(live('v3'));
+    await b;
+    expect(views.inFlight()).toBe(0);
+    expect(views.stats()).toEqual({ queries: 3, joined: 1, reused: 0, refreshed: 0, busy: 1 });
+  });
+
+  it('a read that may wait for a slot gets one when a query ends, else "busy" once its wait is over', async () => {
+    const w = testWorkflow();
+    const views = createLiveViews(w.ask, { maxAgeMs: 0, timeoutMs: 1_000, maxConcurrent: 1 });
+    const a = views.ask('v1');
+    const waiting = views.ask('v2', 5_000);
+    const late = views.ask('v3', 1);
+    expect((await late).status).toEqual({ kind: 'busy' });
+    expect(w.pending.map((p) => p.videoId)).toEqual(['v1']);
+    w.pending[0]!.answer(live('v1'));
+    await a;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(w.pending.map((p) => p.videoId)).toEqual(['v1', 'v2']);
+    w.pending[1]!.answer(live('v2'));
+    expect((await waiting).status).toEqual(live('v2'));
+    expect(views.stats()).toMatchObject({ queries: 2, busy: 1 });
+  });
+
+  it('frees a slot when a query fails, and skips a background refresh while the bound is reached', async () => {
+    let clock = 0;
+    const pending: Array<{ videoId: string; settle: (status: LiveStatus | Error) => void }> = [];
+    const ask = (videoId: string) =>
+      new Promise<LiveStatus>((resolve, reject) => pending.push({ videoId, settle: (s) => (s instanceof Error ? reject(s) : resolve(s)) }));
+    const views = createLiveViews(ask, { maxAgeMs: 100, timeoutMs: 1_000, maxConcurrent: 1, now: () => clock });
+    const first = views.ask('v1');
+    pending[0]!.settle(live('v1'));
+    await first;
+    const failing = views.ask('v2');
+    pending[1]!.settle(new Error('down'));
+    expect((await failing).status.kind).toBe('unavailable');
+    expect(views.inFlight()).toBe(0);
+
+    const holding = views.ask('v3'); // the one slot, taken
+    clock = 90; // v1's view is past 3/4 of the bound: due for a refresh, but no slot
+    expect(views.recent('v1')?.status).toEqual(live('v1'));
+    expect(pending.map((p) => p.videoId)).toEqual(['v1', 'v2', 'v3']);
+    pending[2]!.settle(live('v3'));
+    await holding;
+    expect(views.recent('v1')?.status).toEqual(live('v1')); // a slot is free: refreshed now
+    expect(pending.map((p) => p.videoId)).toEqual(['v1', 'v2', 'v3', 'v1']);
+    expect(views.stats()).toMatchObject({ refreshed: 1, busy: 1 });
+  });
+
+  it('waits for a workflow at most patienceMs, never longer than the query timeout', () => {
+    const w = testWorkflow();
+    expect(createLiveViews(w.ask, { maxAgeMs: 0, timeoutMs: 1_000, patienceMs: 200 }).patienceMs).toBe(200);
+    expect(createLiveViews(w.ask, { maxAgeMs: 0, timeoutMs: 1_000, patienceMs: 5_000 }).patienceMs).toBe(1_000);
+    expect(createLiveViews(w.ask, { maxAgeMs: 0, timeoutMs: 1_000 }).patienceMs).toBe(1_000);
   });
 
   it('with maxAgeMs 0, a read after an answer asks again', async () => {
@@ -252,7 +348,7 @@ describe('live views', () => {
     expect(w.pending).toHaveLength(2);
     w.pending[1]!.answer(live('v1', 2));
     expect((await again).status).toEqual(live('v1', 2));
-    expect(views.stats()).toEqual({ queries: 2, joined: 0, reused: 2, refreshed: 0 });
+    expect(views.stats()).toEqual({ queries: 2, joined: 0, reused: 2, refreshed: 0, busy: 0 });
   });
 
   it('refreshes a live view served past 3/4 of maxAgeMs in the background, once, and serves the old one meanwhile', async () => {
@@ -291,7 +387,7 @@ describe('live views', () => {
     w.pending[1]!.answer(live('v2'));
     await read;
     expect(off.recent('v2')).toBeUndefined();
-    expect(off.stats()).toMatchObject({ queries: 1, refreshed: 0 });
+    expect(off.stats()).toMatchObject({ queries: 1, refreshed: 0, busy: 0 });
   });
 
   it('reuses only live views: not found, closed and not answering are asked again', async () => {

@@ -11,6 +11,12 @@
  * not listening nothing is served from here or kept. A view kept here is therefore the row as it
  * is, up to the time a NOTIFY takes to arrive.
  *
+ * The row of a video in flight is kept too, the same way (dropped on any write of it, at most
+ * `max`), for the reads that fall back to the projection (read-video.ts: past the bound on
+ * workflow queries, a slow or silent workflow): under overload those are most reads of videos in
+ * flight, and each would otherwise cost a database round trip. Such a row is never served as a
+ * workflow's answer; its age is its last write's (`updatedAt`).
+ *
  * Per process: each API instance has its own, fed by its own listening connection; nothing here
  * assumes one instance. Who may read a kept view is decided on every read (canRead), never here.
  */
@@ -28,9 +34,11 @@ export interface KeptView extends ResponseMemo {
 export interface FinalViews {
   /** The kept view of a finished video, if there is one (none while the change feed is not listening). */
   get(videoId: string): KeptView | undefined;
+  /** The kept row of a video in flight, if there is one (none while the change feed is not listening). */
+  row(videoId: string): VideoState | undefined;
   /**
-   * Reads the video's row with `read`, and keeps its view if it is final, the feed listened all
-   * along and the video did not change meanwhile.
+   * Reads the video's row with `read`, and keeps its view if it is final (else the row), the feed
+   * listened all along and the video did not change meanwhile.
    */
   load(videoId: string, read: () => Promise<VideoState | null>): Promise<{ stored: VideoState | null; kept: KeptView | undefined }>;
   /** The clock of `readAt`. */
@@ -54,6 +62,7 @@ interface Loading {
 
 export function createFinalViews(feed: VideoChangeFeed, { max, now = () => performance.now() }: FinalViewsOptions): FinalViews {
   const kept = new Lru<string, KeptView>(max);
+  const rows = new Lru<string, VideoState>(max);
   const loading = new Map<string, Set<Loading>>();
 
   const unsubscribe =
@@ -61,10 +70,12 @@ export function createFinalViews(feed: VideoChangeFeed, { max, now = () => perfo
       ? feed.subscribe({
           change({ videoId }) {
             kept.delete(videoId);
+            rows.delete(videoId);
             for (const read of loading.get(videoId) ?? []) read.stale = true;
           },
           resync() {
             kept.clear();
+            rows.clear();
             for (const reads of loading.values()) for (const read of reads) read.stale = true;
           },
         })
@@ -72,6 +83,7 @@ export function createFinalViews(feed: VideoChangeFeed, { max, now = () => perfo
 
   return {
     get: (videoId) => (max > 0 && feed.connected() ? kept.get(videoId) : undefined),
+    row: (videoId) => (max > 0 && feed.connected() ? rows.get(videoId) : undefined),
 
     async load(videoId, read) {
       if (max <= 0) return { stored: await read(), kept: undefined };
@@ -89,7 +101,11 @@ export function createFinalViews(feed: VideoChangeFeed, { max, now = () => perfo
       // Nothing can run between the read's end and here (no await): a change that arrives later drops what is kept now.
       if (!stored || loadingThis.stale || !feed.connected()) return { stored, kept: undefined };
       const view = toView(stored);
-      if (!isFinalView(view)) return { stored, kept: undefined };
+      if (!isFinalView(view)) {
+        rows.set(videoId, stored);
+        return { stored, kept: undefined };
+      }
+      rows.delete(videoId);
       const entry: KeptView = { view, readAt: now() };
       kept.set(videoId, entry);
       return { stored, kept: entry };

@@ -18,15 +18,26 @@
  * costs at most one query per instance at a time. When the API changes a video itself (a
  * registration, an operator's action) it forgets what it had for it (`forget`), so that its own
  * next read shows the change; another instance may serve its older view for up to `maxAgeMs`.
- * (Bounding the queries in flight per process, past which reads share or fall back, belongs here too.)
+ *
+ * Bounded: at most `maxConcurrent` queries (API_MAX_CONCURRENT_QUERIES) are under way at once in
+ * this process. Past it a read that finds no view to reuse and no query to join is answered
+ * "busy" without asking (and a view due for a background refresh is served without one): at once
+ * when the reader has the Postgres projection to fall back to; a reader with nothing else (no
+ * row, Postgres out) may wait a little for a slot first (`waitMs`, first come first served), then
+ * answers a 503 with Retry-After. A Temporal that slows down then costs more reads from the projection, not a pile-up of
+ * queries each waiting seconds behind the others (what the bound was measured against: see
+ * BENCHMARKS.md, "Overload").
  */
 import { isFinalView } from '../../domain/video.js';
 import type { LiveStatus } from '../../temporal/video-gateway.js';
 import { Lru } from './lru.js';
 import type { ResponseMemo } from './video-response.js';
 
+/** A workflow's answer, or "busy": no query was sent, this process had maxConcurrent under way. */
+export type LiveAnswerStatus = LiveStatus | { kind: 'busy' };
+
 export interface LiveAnswer extends ResponseMemo {
-  status: LiveStatus;
+  status: LiveAnswerStatus;
   /** When the workflow answered (`now()`'s clock, ms). */
   answeredAt: number;
 }
@@ -40,19 +51,28 @@ export interface LiveViewsStats {
   reused: number;
   /** Queries sent in the background, to refresh a live view being read (counted in queries too). */
   refreshed: number;
+  /** Reads answered "busy" (maxConcurrent queries under way), and background refreshes skipped for it. */
+  busy: number;
 }
 
 export interface LiveViews {
   /** How old a live view served again may be (ms). */
   readonly maxAgeMs: number;
+  /** How long a read that has the projection to fall back to waits for a workflow's answer (ms). */
+  readonly patienceMs: number;
+  /** Queries under way now (at most maxConcurrent). */
+  inFlight(): number;
   /** The clock of `answeredAt`. */
   now(): number;
   /** A live view the workflow gave at most maxAgeMs ago, if this process has one. */
   recent(videoId: string): LiveAnswer | undefined;
   /** The answer of the query under way for the video, if there is one (joining it). */
   underWay(videoId: string): Promise<LiveAnswer> | undefined;
-  /** The workflow's answer: a recent live view, else the query under way for the video, else a new query. */
-  ask(videoId: string): Promise<LiveAnswer>;
+  /**
+   * The workflow's answer: a recent live view, else the query under way for the video, else a new
+   * query; past the bound, "busy" (after waiting up to `waitMs` for a query to end and free its slot).
+   */
+  ask(videoId: string, waitMs?: number): Promise<LiveAnswer>;
   /** The video changed through this process: its next read asks the workflow again. */
   forget(videoId: string): void;
   stats(): LiveViewsStats;
@@ -67,6 +87,10 @@ export interface LiveViewsOptions {
   timeoutMs: number;
   /** A live view served again past this age is refreshed in the background (default 3/4 of maxAgeMs; maxAgeMs or more: never). */
   refreshAfterMs?: number;
+  /** At most this many queries under way at once (API_MAX_CONCURRENT_QUERIES); default DEFAULT_MAX_CONCURRENT_QUERIES. */
+  maxConcurrent?: number;
+  /** How long a read with a fallback waits for the workflow (LIVE_VIEW_PATIENCE); default the whole timeoutMs. */
+  patienceMs?: number;
   /** How many videos' recent answers to keep at most. */
   max?: number;
   now?: () => number;
@@ -82,12 +106,39 @@ export const LIVE_VIEWS_KEPT = 1_000;
 /** A live view served again past this share of the bound is refreshed in the background. */
 export const REFRESH_AFTER_SHARE = 0.75;
 
+/** The default of API_MAX_CONCURRENT_QUERIES (measured: see BENCHMARKS.md, "Overload"). */
+export const DEFAULT_MAX_CONCURRENT_QUERIES = 16;
+
 export function createLiveViews(askWorkflow: AskWorkflow, options: LiveViewsOptions): LiveViews {
   const { maxAgeMs, timeoutMs, max = LIVE_VIEWS_KEPT, now = () => performance.now() } = options;
+  const maxConcurrent = options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT_QUERIES;
+  const patienceMs = Math.min(options.patienceMs ?? timeoutMs, timeoutMs);
+  let inFlight = 0;
+  /** Reads waiting for a slot, oldest first: each is woken when a query ends (or when its wait is over). */
+  const waiting = new Set<() => void>();
+  const wakeOne = () => {
+    const next = waiting.values().next();
+    if (next.done) return;
+    waiting.delete(next.value);
+    next.value();
+  };
+  /** Resolves when a slot may be free (a query ended), or after `ms`. */
+  const slotFreed = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        waiting.delete(wake);
+        resolve();
+      }, ms);
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      waiting.add(wake);
+    });
   const refreshAfterMs = options.refreshAfterMs ?? maxAgeMs * REFRESH_AFTER_SHARE;
   const answers = new Lru<string, LiveAnswer>(maxAgeMs > 0 ? max : 0);
   const asking = new Map<string, { answer?: Promise<LiveAnswer> }>();
-  const stats: LiveViewsStats = { queries: 0, joined: 0, reused: 0, refreshed: 0 };
+  const stats: LiveViewsStats = { queries: 0, joined: 0, reused: 0, refreshed: 0, busy: 0 };
 
   const recent = (videoId: string): LiveAnswer | undefined => {
     const answer = answers.get(videoId);
@@ -99,8 +150,12 @@ export function createLiveViews(askWorkflow: AskWorkflow, options: LiveViewsOpti
     }
     stats.reused++;
     if (age > refreshAfterMs && !asking.has(videoId)) {
-      stats.refreshed++;
-      void query(videoId);
+      if (inFlight >= maxConcurrent) {
+        stats.busy++; // served as it is (within the bound); a later read may refresh it
+      } else {
+        stats.refreshed++;
+        void query(videoId);
+      }
     }
     return answer;
   };
@@ -112,10 +167,15 @@ export function createLiveViews(askWorkflow: AskWorkflow, options: LiveViewsOpti
     asking.set(videoId, underWay);
     const answer = (async (): Promise<LiveAnswer> => {
       let status: LiveStatus;
+      inFlight++;
       try {
         status = await askWorkflow(videoId, timeoutMs);
       } catch (error) {
         status = { kind: 'unavailable', error };
+      } finally {
+        inFlight--;
+        // Woken after this answer is recorded (below, in this same turn): it may find it, or the slot.
+        wakeOne();
       }
       const answered: LiveAnswer = { status, answeredAt: now() };
       // Only a query the video's reads still wait for leaves its answer (not one forgotten meanwhile).
@@ -137,15 +197,42 @@ export function createLiveViews(askWorkflow: AskWorkflow, options: LiveViewsOpti
     return answer;
   };
 
+  /** A recent view, the query under way, or a new query if a slot is free; undefined: none is. */
+  const tryAsk = (videoId: string): Promise<LiveAnswer> | undefined => {
+    const reused = recent(videoId);
+    if (reused) return Promise.resolve(reused);
+    return underWay(videoId) ?? (inFlight < maxConcurrent ? query(videoId) : undefined);
+  };
+
+  const busy = (): LiveAnswer => {
+    stats.busy++;
+    return { status: { kind: 'busy' }, answeredAt: now() };
+  };
+
+  /** Waits up to `waitMs` for a query to end, then tries again (and again, while time is left). */
+  const askWhenFree = async (videoId: string, waitMs: number): Promise<LiveAnswer> => {
+    const until = performance.now() + waitMs;
+    for (let left = waitMs; left > 0; left = until - performance.now()) {
+      await slotFreed(left);
+      const answer = tryAsk(videoId);
+      if (answer) {
+        // A woken read that did not take the slot (it found a view, or a query to join) passes it on.
+        if (inFlight < maxConcurrent) wakeOne();
+        return answer;
+      }
+    }
+    return busy();
+  };
+
   return {
     maxAgeMs,
+    patienceMs,
+    inFlight: () => inFlight,
     now,
     recent,
     underWay,
-    ask(videoId) {
-      const reused = recent(videoId);
-      if (reused) return Promise.resolve(reused);
-      return underWay(videoId) ?? query(videoId);
+    ask(videoId, waitMs = 0) {
+      return tryAsk(videoId) ?? (waitMs > 0 ? askWhenFree(videoId, waitMs) : Promise.resolve(busy()));
     },
     forget(videoId) {
       answers.delete(videoId);

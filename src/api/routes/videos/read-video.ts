@@ -23,13 +23,30 @@ export interface ReadDeps {
   liveViews: LiveViews;
 }
 
+/**
+ * Why a view that could still change came from the projection when the workflow would have given
+ * it: `busy`, this process had API_MAX_CONCURRENT_QUERIES queries under way and asked none;
+ * `slow`, the workflow had not answered within LIVE_VIEW_PATIENCE (its answer, when it comes, is
+ * kept for the next reads); `unavailable`, Temporal did not answer (an error, or
+ * TEMPORAL_QUERY_TIMEOUT_MS). Absent when the projection is where the view belongs (a finished
+ * video, a closed workflow).
+ */
+export type FallbackReason = 'busy' | 'slow' | 'unavailable';
+
 export interface ReadResult {
   view: VideoView;
   source: StatusSource;
-  /** How long ago (ms) its source gave this view: 0 when it was read for this request. */
+  /**
+   * How long ago (ms) the view was known to be the video's: a workflow's, since it answered; a
+   * final view, since it was read from the projection (0: for this request; it cannot change);
+   * any other view from the projection, since its row was last written (`updatedAt`, the time
+   * of the last change it records: the workflow may have moved on since).
+   */
   ageMs: number;
   /** The most ageMs may be for a view that can still change (a workflow's, LIVE_VIEW_MAX_AGE); null when read now or final. */
   maxAgeMs: number | null;
+  /** Set when the workflow would have answered but the projection did instead. */
+  fallback?: FallbackReason;
   /** Where the view's response is kept, for as long as the view is. */
   memo: ResponseMemo;
 }
@@ -50,7 +67,34 @@ const fromWorkflow = (answer: LiveAnswer & { status: { kind: 'live' } }, liveVie
   memo: answer,
 });
 
+/** A row of the projection: final, it is read now (age 0); otherwise as old as its last write (wall clocks: the writer's and this host's). */
+const fromProjection = (stored: VideoState, kept: KeptView | undefined, fallback?: FallbackReason): ReadResult => {
+  const view = kept?.view ?? toView(stored);
+  const ageMs = isTerminal(stored.status) ? 0 : Math.max(0, Date.now() - Date.parse(stored.updatedAt));
+  return { view, source: 'database', ageMs, maxAgeMs: null, memo: kept ?? {}, ...(fallback && { fallback }) };
+};
+
 const isLive = (answer: LiveAnswer): answer is LiveAnswer & { status: { kind: 'live' } } => answer.status.kind === 'live';
+
+/** Why a workflow's answer is not a view (or that it did not come within the patience: undefined). */
+const reasonOf = (answer: LiveAnswer | undefined): FallbackReason | undefined =>
+  answer === undefined ? 'slow' : answer.status.kind === 'busy' ? 'busy' : answer.status.kind === 'unavailable' ? 'unavailable' : undefined;
+
+/** The answer if it comes within `ms`, else undefined (the query goes on; its answer is kept for later reads). */
+async function within(answer: Promise<LiveAnswer>, ms: number): Promise<LiveAnswer | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  try {
+    return await Promise.race([answer, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Nothing to fall back to and no query sent (this process had as many under way as it may, for LIVE_VIEW_PATIENCE): a 503. */
+const BUSY_RETRY_AFTER_S = 1;
+const busy = () =>
+  new HttpProblem(503, 'too many reads are asking videos\' workflows right now; try again shortly', {}, { 'Retry-After': String(BUSY_RETRY_AFTER_S) });
 
 export async function readVideo(deps: ReadDeps, videoId: string): Promise<ReadResult | null> {
   const { finalViews, liveViews } = deps;
@@ -59,28 +103,41 @@ export async function readVideo(deps: ReadDeps, videoId: string): Promise<ReadRe
   const recent = liveViews.recent(videoId);
   if (recent && isLive(recent)) return fromWorkflow(recent, liveViews);
   // A query for the video is under way (another read's): its answer costs nothing more, so wait
-  // for it before Postgres; a live view is the answer (the workflow is open: the video is in
-  // flight, or finished a moment ago). Anything else, and the projection decides, as below.
+  // for it (up to the patience) before Postgres; a live view is the answer (the workflow is open:
+  // the video is in flight, or finished a moment ago). Anything else, and the projection decides.
+  // The patience is the read's, from here: waiting for a joined query and then for its rest count together.
+  const patientUntil = performance.now() + liveViews.patienceMs;
+  const patienceLeft = () => Math.max(0, patientUntil - performance.now());
   const joined = liveViews.underWay(videoId);
-  const early = joined && (await joined);
+  const early = joined && (await within(joined, patienceLeft()));
   if (early && isLive(early)) return fromWorkflow(early, liveViews);
 
   let stored: VideoState | null;
   let keptNow: KeptView | undefined;
   try {
-    ({ stored, kept: keptNow } = await finalViews.load(videoId, () => findVideo(deps.em.fork(), videoId)));
+    // A video in flight whose row this process keeps (a fallback read it lately) costs no round trip.
+    const keptRow = finalViews.row(videoId);
+    ({ stored, kept: keptNow } = keptRow ? { stored: keptRow, kept: undefined } : await finalViews.load(videoId, () => findVideo(deps.em.fork(), videoId)));
   } catch (err) {
-    // Postgres is out: the workflow may still answer for a video in flight.
-    const live = early ?? (await liveViews.ask(videoId));
+    // Postgres is out: the workflow may still answer for a video in flight (a slot is waited for up
+    // to the patience, the answer in full: there is nothing else to answer with).
+    const live = early ?? (await (joined ?? liveViews.ask(videoId, liveViews.patienceMs)));
     if (isLive(live)) return fromWorkflow(live, liveViews);
+    if (live.status.kind === 'busy') throw busy();
     throw err;
   }
-  const fromDatabase = (): ReadResult => ({ view: keptNow?.view ?? toView(stored!), source: 'database', ageMs: 0, maxAgeMs: null, memo: keptNow ?? {} });
-  if (stored && isTerminal(stored.status)) return fromDatabase();
+  if (stored && isTerminal(stored.status)) return fromProjection(stored, keptNow);
 
-  const live = early ?? (await liveViews.ask(videoId));
+  if (stored) {
+    // A row to fall back to: no wait for a slot, and the workflow is waited for only as long as the patience allows.
+    const live = await within(early ? Promise.resolve(early) : (joined ?? liveViews.ask(videoId)), patienceLeft());
+    if (live && isLive(live)) return fromWorkflow(live, liveViews);
+    return fromProjection(stored, keptNow, reasonOf(live));
+  }
+  // Nothing to fall back to: a slot is waited for up to the patience, the answer up to the query's timeout.
+  const live = early ?? (await (joined ?? liveViews.ask(videoId, liveViews.patienceMs)));
   if (isLive(live)) return fromWorkflow(live, liveViews);
-  if (stored) return fromDatabase();
+  if (live.status.kind === 'busy') throw busy();
   // Nothing stored and Temporal silent: the video may exist but is not persisted yet.
   if (live.status.kind === 'unavailable') throw new HttpProblem(503, 'Temporal is not answering; try again shortly');
   return null;

@@ -61,7 +61,7 @@ export function createVideosRouter({ videos, orm, openLink, uploadLink, cursors,
     })
     .openapi(getVideo, async (c) => {
       const { videoId } = c.req.valid('param');
-      const { view, source, ageMs, maxAgeMs, memo } = await readable(c.get('principal'), videoId);
+      const { view, source, ageMs, maxAgeMs, fallback, memo } = await readable(c.get('principal'), videoId);
       // Made once per view kept in memory (and per signing window of its link), not per read.
       const { body, etag } = await videoResponse(view, openLink, memo);
       return c.body(body, 200, {
@@ -70,6 +70,7 @@ export function createVideosRouter({ videos, orm, openLink, uploadLink, cursors,
         'X-Status-Source': source,
         'X-Status-Age': String(Math.floor(ageMs)),
         ...(maxAgeMs === null ? {} : { 'X-Status-Max-Age': String(maxAgeMs) }),
+        ...(fallback === undefined ? {} : { 'X-Status-Fallback': fallback }),
       });
     })
     .openapi(listVideos, async (c) => {

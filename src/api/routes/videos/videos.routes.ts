@@ -19,17 +19,26 @@ const STATUS_HEADERS = {
   'X-Status-Source': {
     description:
       "Where the view came from: `workflow`, the video's workflow answered a query (for a video in flight); `database`, the Postgres projection " +
-      "(a finished video, a closed workflow, or Temporal not answering). Also when the view was served from this API process's memory: it says where it was read.",
+      "(a finished video, a closed workflow, or a fallback: see X-Status-Fallback). Also when the view was served from this API process's memory: it says where it was read.",
     schema: { type: 'string' as const, enum: ['workflow', 'database'] },
   },
   'X-Status-Age': {
     description:
-      'How long ago, in whole milliseconds, its source gave this view: 0 when read for this request (or for reads that shared its query). ' +
-      "A workflow's view is served again for at most X-Status-Max-Age; a finished video's final view is kept until its row changes, so its age can be large.",
+      'How long ago, in whole milliseconds, the view was known to be the video\'s: a workflow\'s, since it answered (0: for this request, or for reads that shared its query; ' +
+      'served again for at most X-Status-Max-Age after it answered); a finished video\'s final view, since it was read from the projection (it cannot change; kept until its row changes, so its age can be large); ' +
+      'any other view from the projection (X-Status-Fallback, or a closed workflow), since its row was last written (its `updatedAt`): the workflow may have moved on since.',
     schema: { type: 'integer' as const, minimum: 0, example: 0 },
   },
+  'X-Status-Fallback': {
+    description:
+      'Present when the workflow would have answered but the Postgres projection did (`X-Status-Source: database`): `busy`, this API process had as many workflow queries under way as it may ' +
+      '(API_MAX_CONCURRENT_QUERIES); `slow`, the workflow had not answered within LIVE_VIEW_PATIENCE; `unavailable`, Temporal did not answer (an error, or TEMPORAL_QUERY_TIMEOUT_MS).',
+    schema: { type: 'string' as const, enum: ['busy', 'slow', 'unavailable'] },
+  },
   'X-Status-Max-Age': {
-    description: "With `X-Status-Source: workflow`: the most X-Status-Age can be (LIVE_VIEW_MAX_AGE in milliseconds; 0: never served again)",
+    description:
+      "With `X-Status-Source: workflow`: how long after the workflow answered its view may be served again (LIVE_VIEW_MAX_AGE in milliseconds; 0: never). " +
+      'X-Status-Age is at most this plus the time the API took to answer after the workflow did (a few milliseconds, more when the API process is short of CPU)',
     schema: { type: 'integer' as const, minimum: 0, example: 250 },
   },
 };
