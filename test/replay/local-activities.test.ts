@@ -1,0 +1,82 @@
+/**
+ * A video workflow whose projection write is slow and whose webhook dispatch is fast replays,
+ * although the two local activities, run at once, finish out of the order they were scheduled in
+ * (also across a workflow task the worker heartbeats while the write runs). The fault suite saw
+ * histories that did not replay after killing the worker, with such out-of-order markers; this
+ * pins down that the order alone is not the cause on this SDK (1.24).
+ * The workflow runs on the real dev server; its activities are in-memory stand-ins, because what
+ * is under test is the order of the workflow's own commands, and only timing makes it differ.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Worker } from '@temporalio/worker';
+import { workflowIdFor } from '../../src/workflows/definitions.js';
+import type { VideoActivities } from '../../src/activities/index.js';
+import { createVideoGateway } from '../../src/temporal/video-gateway.js';
+import { connectClient, connectWorker } from '../../src/temporal/connection.js';
+import type { NativeConnection } from '@temporalio/worker';
+import { ev, uniqueId } from '../support/events.js';
+import { eventually, testConfig } from '../support/env.js';
+
+const config = testConfig();
+const taskQueue = `local-lane-${uniqueId()}`;
+let connection: Awaited<ReturnType<typeof connectClient>>;
+let native: NativeConnection;
+let worker: Worker;
+let running: Promise<void>;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The second write outlasts a workflow task (the worker heartbeats the task and a new one starts),
+ * dispatches take no time: without turns, a dispatch scheduled after that write finishes first.
+ */
+const writes: string[] = [];
+const policy = { uploadedAfterMs: 3_600_000, processingAfterMs: 3_600_000, repeatAfterMs: 3_600_000, maxReprocess: 0 };
+const activities: Partial<VideoActivities> = {
+  loadVideo: () => Promise.resolve({ stored: null, policy }),
+  stallPolicy: () => Promise.resolve(policy),
+  async recordVideo({ video }) {
+    await sleep(video.version === 2 ? 9_000 : 50);
+    writes.push(`${video.videoId}@${video.version}`);
+    return { written: true };
+  },
+  dispatchWebhookNotices: () => Promise.resolve({ deliveries: 0 }),
+  dispatchWebhooks: () => Promise.resolve({ deliveries: 0 }),
+};
+
+beforeAll(async () => {
+  connection = await connectClient(config.temporal);
+  native = await connectWorker(config.temporal);
+  worker = await Worker.create({
+    connection: native,
+    taskQueue,
+    workflowBundle: { codePath: process.env.VIDPROC_TEST_WORKFLOW_BUNDLE! },
+    activities,
+  });
+  running = worker.run();
+});
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await native?.close();
+  await connection?.connection.close();
+});
+
+describe('local activities of one video workflow run at once', () => {
+  it('finish out of order, and the history replays', async () => {
+    const videos = createVideoGateway(connection.client, { taskQueue, workflowDefaults: { lingerMs: 60_000 } });
+    const id = uniqueId();
+    await videos.sendEvents([ev.uploaded(id, 'alice'), ev.started(id)]);
+    await sleep(100); // the first write is under way: the next changes' write and dispatch come while it runs
+    await videos.sendEvents([ev.progress(id, 40), ev.completed(id)]);
+    await eventually(() => (writes.some((w) => w.startsWith(`${id}@`) && w.endsWith('@4')) ? true : undefined));
+    const handle = connection.client.workflow.getHandle(workflowIdFor(id));
+    const history = await handle.fetchHistory();
+    // The local activities' markers, in the order they finished: some out of the order they were scheduled.
+    const seqs = history
+      .events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
+      .map((e) => (JSON.parse(Buffer.from(e.markerRecordedEventAttributes!.details!.data!.payloads![0]!.data!).toString()) as { seq: number }).seq);
+    expect(seqs.length).toBeGreaterThanOrEqual(5); // the load, two writes and two dispatches
+    expect(seqs.some((seq, i) => i > 0 && seq < seqs[i - 1]!)).toBe(true);
+    await expect(Worker.runReplayHistory({ workflowBundle: { codePath: process.env.VIDPROC_TEST_WORKFLOW_BUNDLE! } }, history)).resolves.toBeUndefined();
+  });
+});
