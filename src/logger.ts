@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { traceLogFields } from './tracing/log-fields.js';
 
 export type { Logger };
 
@@ -46,6 +47,8 @@ export function createLogger(level: string, name = 'vidproc', destination?: pino
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     redact: { paths: REDACT_PATHS, censor: REDACTED },
+    // trace_id and span_id of the active span (tracing on; none without a tracer provider).
+    mixin: traceLogFields,
   };
   return destination ? pino(options, destination) : pino(options);
 }

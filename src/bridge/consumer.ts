@@ -19,6 +19,7 @@ import type { Config } from '../config/env.js';
 import { decodeVideoEvent, type VideoEvent } from '../domain/event-schemas.js';
 import type { Logger } from '../logger.js';
 import { EventsRefusedError, type VideoGateway } from '../temporal/video-gateway.js';
+import { eventTraceCarrier, inEventsSpan, type EventTraceCarrier } from '../tracing/event-trace.js';
 import { MAX_EVENTS_PER_SIGNAL } from '../workflows/definitions.js';
 
 export type BridgeConfig = Pick<Config, 'AMQP_URL' | 'AMQP_EXCHANGE' | 'AMQP_QUEUE' | 'AMQP_PREFETCH' | 'AMQP_DELIVERY_LIMIT'>;
@@ -77,6 +78,8 @@ interface Delivery {
   owner: Session;
   msg: ConsumeMessage;
   event: VideoEvent;
+  /** The trace context it came with (tracing on). */
+  trace: EventTraceCarrier | undefined;
   settled: () => void;
 }
 
@@ -158,12 +161,13 @@ export function createBridge({ config, gateway, logger }: BridgeOptions): Bridge
   }
 
   async function handle(owner: Session, msg: ConsumeMessage): Promise<void> {
-    const parsed = decodeVideoEvent(msg.content.toString('utf8'));
+    const body = msg.content.toString('utf8');
+    const parsed = decodeVideoEvent(body);
     if (!parsed.ok) return deadLetter(owner, msg, parsed.reason);
     if (msg.fields.routingKey !== parsed.event.type) {
       log.debug({ routingKey: msg.fields.routingKey, type: parsed.event.type, eventId: parsed.event.id }, 'routing key differs from the event type');
     }
-    return post(owner, msg, parsed.event);
+    return post(owner, msg, parsed.event, eventTraceCarrier(body, msg.properties.headers));
   }
 
   /**
@@ -174,9 +178,9 @@ export function createBridge({ config, gateway, logger }: BridgeOptions): Bridge
    * in a burst, a video's events cost one workflow task instead of one each.
    */
   const mailboxes = new Map<string, Delivery[]>();
-  function post(owner: Session, msg: ConsumeMessage, event: VideoEvent): Promise<void> {
+  function post(owner: Session, msg: ConsumeMessage, event: VideoEvent, trace: EventTraceCarrier | undefined): Promise<void> {
     return new Promise((settled) => {
-      const delivery = { owner, msg, event, settled };
+      const delivery = { owner, msg, event, trace, settled };
       const mailbox = mailboxes.get(event.subject);
       if (mailbox) {
         mailbox.push(delivery);
@@ -228,7 +232,8 @@ export function createBridge({ config, gateway, logger }: BridgeOptions): Bridge
     };
     for (;;) {
       try {
-        await gateway.sendEvents(events);
+        // Traced (tracing on): each attempt continues the first event's trace and links the others'.
+        await inEventsSpan(batch.map((delivery) => delivery.trace), { queue: names.queue, ...context }, () => gateway.sendEvents(events));
         break;
       } catch (err) {
         if (err instanceof EventsRefusedError) return refused(batch, err, context);

@@ -11,6 +11,7 @@ import { createLogger } from '../logger.js';
 import { startApi } from '../processes/api.js';
 import { startBridge } from '../processes/bridge.js';
 import type { Running } from '../processes/running.js';
+import { traceProcess } from '../processes/tracing.js';
 import { startWorker } from '../processes/worker.js';
 import { startDevServer } from '../temporal/dev-server.js';
 import { installTemporalRuntime } from '../temporal/runtime.js';
@@ -25,7 +26,8 @@ export async function runDev(): Promise<void> {
   const devSecret = !cfg.AUTH_JWT_SECRET && !cfg.AUTH_JWKS_URL;
   if (devSecret) cfg.AUTH_JWT_SECRET = randomBytes(32).toString('base64url');
 
-  const parts: Part[] = [];
+  const tracing = await traceProcess('dev', logger); // first in, last out (OTEL_* set: traced)
+  const parts: Part[] = [() => Promise.resolve(tracing)];
   if (cfg.temporal.embedded) {
     const [ip, port] = cfg.temporal.address.split(':');
     parts.push(async () => {

@@ -7,6 +7,7 @@ import { formatDuration, parseDuration } from '../domain/duration.js';
 import { createLogger } from '../logger.js';
 import { startApi } from '../processes/api.js';
 import { startBridge } from '../processes/bridge.js';
+import { traceProcess } from '../processes/tracing.js';
 import { startWorker } from '../processes/worker.js';
 import { runDev } from './dev.js';
 import { runUntilSignal } from './supervisor.js';
@@ -33,7 +34,8 @@ export function addServingCommands(program: Command): void {
       .action(async () => {
         const cfg = loadConfig();
         const logger = createLogger(cfg.LOG_LEVEL).child({ process: name });
-        await runUntilSignal(logger, [(fatal) => start(cfg, logger, fatal)]);
+        const tracing = await traceProcess(name, logger); // first in, last out (OTEL_* set: traced)
+        await runUntilSignal(logger, [() => Promise.resolve(tracing), (fatal) => start(cfg, logger, fatal)]);
       });
   }
 

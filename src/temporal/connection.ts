@@ -2,6 +2,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { TemporalSettings } from '../config/env.js';
+import { tracedClientOptions } from '../tracing/temporal.js';
 
 type Target = Pick<TemporalSettings, 'address' | 'apiKey' | 'tls'>;
 
@@ -16,6 +17,7 @@ export async function connectClient(settings: Target & Pick<TemporalSettings, 'n
   const client = new Client({
     connection,
     namespace: settings.namespace,
+    ...tracedClientOptions(),
     ...(options.rejectQueriesWhenClosed ? { workflow: { queryRejectCondition: 'NOT_OPEN' as const } } : {}),
   });
   return { connection, client };

@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
+import { tracedActivityOptions, tracedWorkerOptions } from '../tracing/temporal.js';
 import { commandTaskQueueFor } from '../workflows/definitions.js';
 
 /** Compiled workflow entry point (bundled by the worker at start-up). */
@@ -47,15 +48,16 @@ const COMMAND_CONCURRENCY = 10;
 export async function createVideoWorker(options: VideoWorkerOptions): Promise<VideoWorker> {
   const { connection, namespace, taskQueue, store, policy, commands, alerts, webhooks } = options;
   const activities = createActivities({ store, policy, commands, alerts, webhooks });
+  const code = options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: options.workflowsPath ?? workflowsPath };
   const main = await Worker.create({
     connection,
     namespace,
     taskQueue,
     activities,
-    ...(options.workflowBundle
-      ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: options.workflowsPath ?? workflowsPath }),
+    ...code,
     ...options.tuning,
+    // Tracing on: its interceptors, sink and traced workflow bundle (src/tracing/temporal.ts).
+    ...tracedWorkerOptions({ ...code, workflowsPath: options.workflowsPath ?? workflowsPath }, (message) => alerts.logger.warn(message)),
   });
   // The server enforces the queue's rate across its pollers (each sets the same value), so the
   // pace holds for any number of workers; eager execution cannot skip it (another task queue).
@@ -66,6 +68,7 @@ export async function createVideoWorker(options: VideoWorkerOptions): Promise<Vi
     activities: { requestReprocess: (input: Parameters<typeof activities.requestReprocess>[0]) => activities.requestReprocess(input) },
     maxTaskQueueActivitiesPerSecond: options.reprocessRate,
     maxConcurrentActivityTaskExecutions: COMMAND_CONCURRENCY,
+    ...tracedActivityOptions(),
   });
   const workers = [main, paced];
   const shutdown = () => {

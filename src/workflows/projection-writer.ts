@@ -10,6 +10,7 @@ import type { RunStart } from '../activities/index.js';
 import type { HistoryRecord, VideoState } from '../domain/video.js';
 import { recordVideo } from './activities.js';
 import { PROGRESS_EVERY_SECOND } from './patches.js';
+import { inTrace } from './trace-context.js';
 
 /** Progress-only changes are written to Postgres (and so reach the live streams) at most this often per video. */
 export const PROGRESS_PERSIST_INTERVAL_MS = 1_000;
@@ -27,6 +28,8 @@ export class ProjectionWriter {
   /** One of the unsaved records must be written now. */
   private urgent: boolean;
   private lastFlushAt = 0;
+  /** The trace of the first change waiting to be written (tracing on): its write joins it. */
+  private unsavedTrace: unknown;
   /** Set while the workflow is closing: write at once instead of batching progress. */
   closing = false;
   /** What this run started from, when it loaded the video (every write carries it). */
@@ -43,7 +46,8 @@ export class ProjectionWriter {
     this.runStart = run;
   }
 
-  add(records: HistoryRecord[], urgent: boolean): void {
+  add(records: HistoryRecord[], urgent: boolean, trace?: unknown): void {
+    if (records.length > 0) this.unsavedTrace ??= trace;
     this.unsaved.push(...records);
     if (urgent) this.urgent = true;
   }
@@ -68,7 +72,9 @@ export class ProjectionWriter {
       this.writing = this.unsaved;
       this.unsaved = [];
       this.urgent = false;
-      await this.write(this.writing);
+      const trace = this.unsavedTrace;
+      this.unsavedTrace = undefined;
+      await inTrace(trace, () => this.write(this.writing));
       this.writing = [];
       this.lastFlushAt = Date.now();
     }

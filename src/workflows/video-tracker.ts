@@ -28,6 +28,7 @@ import { OPERATOR_ACTION_REFUSED, VIDEO_OWNED_BY_ANOTHER_USER, type CarriedState
 import { Outbox } from './outbox.js';
 import { USER_WEBHOOKS } from './patches.js';
 import { ProjectionWriter } from './projection-writer.js';
+import { currentTrace } from './trace-context.js';
 import type { StageClock } from './stage-timer.js';
 import { Visibility } from './visibility.js';
 import { WebhookNotices } from './webhook-notices.js';
@@ -42,6 +43,10 @@ export class VideoTracker implements StageClock {
   private policy: StallPolicy | undefined;
   /** Signals received, not yet applied (they wait while the stored state loads). */
   private readonly inbox: VideoEventInput[] = [];
+  /** The trace each waiting event came in (tracing on), so its writes join that trace. */
+  private readonly inboxTraces: unknown[] = [];
+  /** The trace of the event being applied. */
+  private applying: unknown;
   readonly visibility = new Visibility();
   readonly projection: ProjectionWriter;
   readonly outbox: Outbox;
@@ -110,10 +115,12 @@ export class VideoTracker implements StageClock {
 
   receive(event: VideoEventInput): void {
     this.inbox.push(event);
+    this.inboxTraces.push(currentTrace());
   }
 
   drainInbox(): void {
     while (this.inbox.length > 0) {
+      this.applying = this.inboxTraces.shift();
       const parsed = checkVideoEvent(this.inbox.shift());
       if (!parsed.ok) {
         log.warn('invalid event signal dropped', { videoId: this.videoId, reason: parsed.reason });
@@ -123,6 +130,7 @@ export class VideoTracker implements StageClock {
         this.apply(parsed.event);
       }
     }
+    this.applying = undefined;
   }
 
   /** Refuses a registration in the update's validator, so a refused one leaves no trace in history. */
@@ -209,7 +217,7 @@ export class VideoTracker implements StageClock {
   private commit(state: TrackerState, records: HistoryRecord[], dispatches: Dispatch[], urgent: boolean): void {
     const before = this.state!.video;
     this.state = state;
-    this.projection.add(records, urgent);
+    this.projection.add(records, urgent, this.applying ?? currentTrace());
     this.outbox.add(dispatches);
     this.notify(before, state.video);
     this.visibility.show(state.video);

@@ -5,6 +5,7 @@ import { ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@tempora
 import { isDatabaseUnavailable } from '../../db/errors.js';
 import { requestId } from 'hono/request-id';
 import type { Logger } from '../../logger.js';
+import { traceRequests } from '../../tracing/http.js';
 import { HttpProblem, problem } from './problem.js';
 import type { AppEnv, AppOpenAPI } from './types.js';
 
@@ -21,6 +22,7 @@ export function createRouter(): AppOpenAPI {
 
 export function createApp(logger: Logger): AppOpenAPI {
   const app = createRouter();
+  app.use(traceRequests()); // first: everything after runs in the request's span
   app.use(requestId());
   app.use(async (c, next) => {
     const log = logger.child({ requestId: c.get('requestId') });
