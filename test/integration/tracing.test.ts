@@ -115,7 +115,9 @@ describe('tracing (OTEL_* set)', () => {
   it('follows an event with a traceparent attribute: bridge -> signal -> workflow -> activity -> Postgres, in its trace', async () => {
     const { traceId, parentId, traceparent } = newTraceparent();
     const videoId = uniqueId('traced');
-    publisher.publish({ ...ev.uploaded(videoId, 'user-traced'), traceparent, tracestate: 'vendor=1' } as ReturnType<typeof ev.uploaded>);
+    // The CloudEvents distributed-tracing extension's attributes, on the event itself.
+    const event = { ...ev.uploaded(videoId, 'user-traced'), traceparent, tracestate: 'vendor=1' };
+    publisher.publish(event);
     await publisher.confirm();
 
     const spans = await traceOf(traceId, writtenToPostgres);
