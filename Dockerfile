@@ -29,6 +29,7 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY scripts/bundle-workflows.mjs ./scripts/
+# Also writes dist/workflow-bundle.traced.js, with the tracing interceptors: a worker with OTEL_* set loads it.
 RUN npm run build \
  && node scripts/bundle-workflows.mjs dist/workflow-bundle.js
 

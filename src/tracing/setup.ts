@@ -7,6 +7,7 @@
  * the workflow sandbox in 1.x's shape (`parentSpanId`), which a 2.x exporter would drop.
  */
 import { createRequire } from 'node:module';
+import { diag, DiagLogLevel } from '@opentelemetry/api';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Resource } from '@opentelemetry/resources';
 import type * as TemporalTracing from '@temporalio/interceptors-opentelemetry';
@@ -67,6 +68,18 @@ export async function startTracing(role: string, logger: Logger, env: Env = proc
   const endpoint = tracesEndpoint(env);
   if (!endpoint) return undefined;
   const protocol = protocolOf(env);
+  // The SDK's own complaints (an export that failed, a full queue dropping spans) into our log.
+  const sdkLog = logger.child({ component: 'opentelemetry' });
+  diag.setLogger(
+    {
+      error: (message, ...args) => sdkLog.error({ args }, message),
+      warn: (message, ...args) => sdkLog.warn({ args }, message),
+      info: (message, ...args) => sdkLog.info({ args }, message),
+      debug: (message, ...args) => sdkLog.debug({ args }, message),
+      verbose: (message, ...args) => sdkLog.trace({ args }, message),
+    },
+    DiagLogLevel.WARN,
+  );
   const [{ Resource, envDetectorSync, hostDetectorSync, processDetectorSync }, { BatchSpanProcessor }, { NodeTracerProvider }, exporterModule, { registerInstrumentations }, { PgInstrumentation }, temporal] =
     await Promise.all([
       import('@opentelemetry/resources'),
