@@ -14,6 +14,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { connect } from 'amqplib';
 import { OPERATOR_ROLE, signDevToken } from '../../src/api/lib/auth.js';
 import { toCloudEventMessage } from '../../src/amqp/cloudevent-message.js';
+import type { VideoEvent } from '../../src/domain/events.js';
 import { vidprocArgs } from '../support/cli.js';
 import { createEventPublisher, type EventPublisher } from '../support/event-publisher.js';
 import { ev, uniqueId } from '../support/events.js';
@@ -31,6 +32,9 @@ const newTraceparent = () => {
   const parentId = randomBytes(8).toString('hex');
   return { traceId, parentId, traceparent: `00-${traceId}-${parentId}-01` };
 };
+
+/** The CloudEvents distributed-tracing extension's attributes, on the event itself. */
+const withTrace = (event: VideoEvent, traceparent: string, tracestate?: string) => Object.assign(event, { traceparent }, tracestate ? { tracestate } : {});
 
 let receiver: OtlpReceiver;
 let publisher: EventPublisher;
@@ -115,9 +119,7 @@ describe('tracing (OTEL_* set)', () => {
   it('follows an event with a traceparent attribute: bridge -> signal -> workflow -> activity -> Postgres, in its trace', async () => {
     const { traceId, parentId, traceparent } = newTraceparent();
     const videoId = uniqueId('traced');
-    // The CloudEvents distributed-tracing extension's attributes, on the event itself.
-    const event = { ...ev.uploaded(videoId, 'user-traced'), traceparent, tracestate: 'vendor=1' };
-    publisher.publish(event);
+    publisher.publish(withTrace(ev.uploaded(videoId, 'user-traced'), traceparent, 'vendor=1'));
     await publisher.confirm();
 
     const spans = await traceOf(traceId, writtenToPostgres);
@@ -142,6 +144,23 @@ describe('tracing (OTEL_* set)', () => {
     // And the activity's queries are in it.
     const query = one(spans, (span) => isQuery(span) && span.parentSpanId === activity.spanId, 'Postgres query');
     expect(query.service).toBe('vidproc-worker');
+  });
+
+  it('follows a later event of a running video in its own trace, not the one that started the workflow', async () => {
+    const videoId = uniqueId('traced');
+    const first = newTraceparent();
+    publisher.publish(withTrace(ev.uploaded(videoId, 'user-traced'), first.traceparent));
+    await publisher.confirm();
+    await traceOf(first.traceId, writtenToPostgres);
+
+    const { traceId, traceparent } = newTraceparent();
+    publisher.publish(withTrace(ev.started(videoId), traceparent));
+    await publisher.confirm();
+    const spans = await traceOf(traceId, writtenToPostgres);
+    const handled = one(spans, (span) => span.name === 'HandleSignal:event', 'signal handling');
+    const scheduled = one(spans, (span) => span.name === 'StartActivity:recordVideo', 'activity scheduling');
+    expect(scheduled.parentSpanId).toBe(handled.spanId);
+    expect(spans.some((span) => span.name.startsWith('RunWorkflow:'))).toBe(false); // the workflow was running already
   });
 
   it('takes the trace context from the AMQP application properties too (cloudEvents:traceparent)', async () => {
