@@ -14,6 +14,8 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { connect } from 'amqplib';
 import { OPERATOR_ROLE, signDevToken } from '../../src/api/lib/auth.js';
 import { toCloudEventMessage } from '../../src/amqp/cloudevent-message.js';
+import { topologyNames } from '../../src/amqp/topology.js';
+import { loadConfig } from '../../src/config/env.js';
 import type { VideoEvent } from '../../src/domain/events.js';
 import { vidprocArgs } from '../support/cli.js';
 import { createEventPublisher, type EventPublisher } from '../support/event-publisher.js';
@@ -38,6 +40,8 @@ const withTrace = (event: VideoEvent, traceparent: string, tracestate?: string) 
 
 let receiver: OtlpReceiver;
 let publisher: EventPublisher;
+let amqpUrl: string;
+let queue: string;
 let bundleDir: string;
 let apiUrl: string;
 let apiOutput = '';
@@ -51,7 +55,10 @@ function startVidproc(command: string, env: Record<string, string>): ChildProces
 
 beforeAll(async () => {
   receiver = await startOtlpReceiver();
-  publisher = await createEventPublisher('amqp://guest:guest@127.0.0.1:5672', names);
+  const config = loadConfig({ ...process.env, ...names });
+  amqpUrl = config.AMQP_URL;
+  queue = topologyNames(config).queue;
+  publisher = await createEventPublisher(amqpUrl, config);
   // The traced twin of a prebuilt bundle, as scripts/bundle-workflows.mjs writes it (only the twin: tracing is on).
   bundleDir = await mkdtemp(join(tmpdir(), 'vidproc-tracing-'));
   const { code } = await bundleWorkflowCode({
@@ -127,7 +134,7 @@ describe('tracing (OTEL_* set)', () => {
     // The bridge continues the producer's span.
     const bridge = one(spans, (span) => span.service === 'vidproc-bridge' && span.kind === SPAN_KIND.consumer, 'bridge');
     expect(bridge.parentSpanId).toBe(parentId);
-    expect(bridge.name).toBe(`${names.AMQP_QUEUE} process`);
+    expect(bridge.name).toBe(`${queue} process`);
     expect(bridge.attributes).toMatchObject({ 'vidproc.video_id': videoId, 'messaging.system': 'rabbitmq', 'messaging.batch.message_count': 1 });
     // Its signal (with start), from the bridge's Temporal client.
     const signal = one(spans, (span) => span.name === 'SignalWithStartWorkflow:videoWorkflow', 'signal');
@@ -166,7 +173,7 @@ describe('tracing (OTEL_* set)', () => {
   it('takes the trace context from the AMQP application properties too (cloudEvents:traceparent)', async () => {
     const { traceId, parentId, traceparent } = newTraceparent();
     const videoId = uniqueId('traced');
-    const model = await connect('amqp://guest:guest@127.0.0.1:5672');
+    const model = await connect(amqpUrl);
     try {
       const channel = await model.createConfirmChannel();
       const { exchange, routingKey, content, options } = toCloudEventMessage(names.AMQP_EXCHANGE, ev.uploaded(videoId, 'user-traced'));
