@@ -46,6 +46,8 @@ export function tracesEndpoint(env: Env = process.env): string | undefined {
   return base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined;
 }
 
+const LOADED_BEFORE = /^Module pg(-pool)? has been loaded before/;
+
 /** A wrong OTEL_* variable: a configuration error like any other (the process does not start). */
 export class TracingConfigError extends ConfigError {
   override name = 'TracingConfigError';
@@ -73,7 +75,8 @@ export async function startTracing(role: string, logger: Logger, env: Env = proc
   diag.setLogger(
     {
       error: (message, ...args) => sdkLog.error({ args }, message),
-      warn: (message, ...args) => sdkLog.warn({ args }, message),
+      // Not a warning here: the pg classes are patched after the import on purpose (patchPgLoadedByImport).
+      warn: (message, ...args) => (LOADED_BEFORE.test(String(args[0])) ? undefined : sdkLog.warn({ args }, message)),
       info: (message, ...args) => sdkLog.info({ args }, message),
       debug: (message, ...args) => sdkLog.debug({ args }, message),
       verbose: (message, ...args) => sdkLog.trace({ args }, message),
@@ -96,6 +99,8 @@ export async function startTracing(role: string, logger: Logger, env: Env = proc
     .merge(processDetectorSync.detect())
     .merge(hostDetectorSync.detect())
     .merge(envDetectorSync.detect());
+  // The host and process detectors fill some attributes asynchronously: settled before the first export.
+  await resource.waitForAsyncAttributes?.();
   // The exporter reads the endpoint, headers, timeout and compression from OTEL_EXPORTER_OTLP_*;
   // the batch processor its sizes from OTEL_BSP_*; the provider the sampler from OTEL_TRACES_SAMPLER(_ARG).
   const spanProcessor = new BatchSpanProcessor(new exporterModule.OTLPTraceExporter({ url: endpoint }));
