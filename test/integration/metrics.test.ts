@@ -175,8 +175,10 @@ describe('metrics scraped by Prometheus', () => {
       await expectSeries('sum(vidproc_api_requests_total{job="vidproc-api",route="/v1/videos/:videoId",method="GET",status_class="2xx"}) >= bool ' + published.videos, 1);
     }
 
+    // Metrics are not on the API's public port (a 404, counted as unmatched like any other).
+    expect((await fetch(`${apiUrl}/metrics`)).status).toBe(404);
     await fetch(`${apiUrl}/no/such/route`);
-    await expectSeries('sum(vidproc_api_requests_total{job="vidproc-api",route="unmatched",status_class="4xx"})', 1);
+    await expectSeries('sum(vidproc_api_requests_total{job="vidproc-api",route="unmatched",status_class="4xx"})', 2);
     await expectSeries('count(vidproc_api_requests_total{job="vidproc-api",route=~".*metrics-.*"}) or vector(0)', 0);
     expect(await prometheus.scalar('count(vidproc_api_request_duration_seconds_bucket{job="vidproc-api",route="/v1/videos/:videoId"})')).toBeGreaterThan(0);
 
