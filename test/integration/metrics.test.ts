@@ -154,7 +154,7 @@ describe('metrics scraped by Prometheus', () => {
 
       await expectSeries(bridgeSeries('vidproc_bridge_messages_consumed_total'), published.messages);
       await expectSeries(bridgeSeries('vidproc_bridge_messages_total', ',outcome="acked"'), published.messages);
-      await expectSeries(bridgeSeries('vidproc_bridge_messages_total', ',outcome=~"requeued|rejected"'), 0);
+      await expectSeries(bridgeSeries('vidproc_bridge_messages_total', ',outcome=~"requeued|retried|rejected"'), 0);
       await expectSeries(bridgeSeries('vidproc_bridge_dead_letters_total', ',reason="not_json"'), published.invalid);
       await expectSeries(bridgeSeries('vidproc_bridge_message_handling_duration_seconds_count'), published.messages);
       await expectSeries(bridgeSeries('vidproc_bridge_messages_in_flight'), 0);
