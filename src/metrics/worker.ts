@@ -27,7 +27,7 @@ const alerts = new Counter({
 
 const alertPosts = new Counter({
   name: 'vidproc_alert_webhook_posts_total',
-  help: 'POSTs of an alert to ALERT_WEBHOOK_URL, by outcome: delivered or failed (retried by Temporal unless refused).',
+  help: 'POSTs to ALERT_WEBHOOK_URL (a video\'s alert or a grouped one, from the alert digest), by outcome: delivered or failed (retried by Temporal unless refused).',
   labelNames: ['outcome'] as const,
   registers: [registry],
 });
@@ -97,9 +97,13 @@ export function instrumentActivities(activities: VideoActivities): VideoActiviti
       }
     },
     async sendAlert(alert) {
+      // Raised once, however often handing it to the alert digest is retried.
       if (activityInfo().attempt === 1) alerts.inc({ kind: alert.kind });
+      return inner.sendAlert(alert);
+    },
+    async postAlert(message) {
       try {
-        const result = await inner.sendAlert(alert);
+        const result = await inner.postAlert(message);
         if (result.delivered) alertPosts.inc({ outcome: 'delivered' });
         return result;
       } catch (err) {
