@@ -20,7 +20,8 @@
  *     in-flight reads are printed as ratios of it, and everything as one `BENCH_JSON {...}` line.
  * Knobs: BENCH_VIDEOS (2000), BENCH_STEADY_S (10), BENCH_IN_FLIGHT (50), BENCH_DURATION_S (10),
  * BENCH_CONNECTIONS (32), BENCH_PHASES (all: floor,burst,steady,reads,sse,webhooks,listings,overload; a
- * comma-separated subset runs only those, e.g. `BENCH_PHASES=floor,burst npm run bench`).
+ * comma-separated subset runs only those, e.g. `BENCH_PHASES=floor,burst npm run bench`), BENCH_METRICS
+ * (on: each process serves /metrics and a real Prometheus scrapes them every BENCH_SCRAPE_S, 1; off: METRICS_PORT=off).
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';

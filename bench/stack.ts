@@ -17,6 +17,7 @@ import { loadConfig } from '../src/config/env.js';
 import { migrateDatabase } from '../src/db/index.js';
 import { createLogger } from '../src/logger.js';
 import { startDevServer } from '../src/temporal/dev-server.js';
+import { startPrometheus } from '../test/support/prometheus.js';
 
 export const int = (name: string, fallback: number) => Number.parseInt(process.env[name] ?? '', 10) || fallback;
 
@@ -35,7 +36,11 @@ export const benchEnv = {
   WEBHOOK_RETRY_MAX_INTERVAL: '5s',
   // The phases measure one user's reads at full speed: no per-user limit (the overload phase sets its own).
   API_RATE_LIMIT: '0',
+  // Each process's metrics on a port of its own (startStack scrapes the stack's), or none: BENCH_METRICS=off.
+  METRICS_PORT: process.env.BENCH_METRICS === 'off' ? 'off' : '0',
 };
+/** With metrics on, a real Prometheus scrapes the stack's processes this often (seconds; 1 by default: the worst case). */
+const SCRAPE_S = int('BENCH_SCRAPE_S', 1);
 export const config = loadConfig({ ...process.env, ...benchEnv });
 export const logger = createLogger(config.LOG_LEVEL);
 const mainPath = fileURLToPath(new URL('../dist/main.js', import.meta.url));
@@ -135,10 +140,16 @@ export async function startStack(commands: string[]): Promise<Stack> {
   await migrateDatabase(config.DATABASE_URL);
   const port = await freePort();
   const env = { ...benchEnv, TEMPORAL_ADDRESS: address, PORT: String(port) };
-  const children = commands.map((command) => spawnVidproc(command, env));
+  const metricsPorts = benchEnv.METRICS_PORT === 'off' ? [] : await Promise.all(commands.map(() => freePort()));
+  const children = commands.map((command, i) => spawnVidproc(command, metricsPorts[i] ? { ...env, METRICS_PORT: String(metricsPorts[i]) } : env));
   stops.push(async () => {
     for (const child of children.reverse()) await stopProcess(child);
   });
+  if (metricsPorts.length) {
+    const prometheus = await startPrometheus(Object.fromEntries(commands.map((command, i) => [command, [`127.0.0.1:${metricsPorts[i]}`]])), SCRAPE_S);
+    stops.push(() => prometheus.stop());
+    logger.info({ prometheus: prometheus.url, everySeconds: SCRAPE_S }, 'metrics on: Prometheus scrapes the stack');
+  }
   const api = { url: `http://127.0.0.1:${port}`, pid: children[commands.indexOf('api')]?.pid };
   if (commands.includes('api')) await until('api', async () => (await fetch(`${api.url}/readyz`)).ok);
   const pids: Stack['pids'] = Object.fromEntries(commands.map((command, i) => [command, children[i]?.pid]));

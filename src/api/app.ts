@@ -5,6 +5,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from '../logger.js';
+import { httpMetrics } from '../metrics/api.js';
 import { AuthError, AuthUnavailableError, type Authenticator } from './lib/auth.js';
 import { declareCommonProblems } from './lib/common-problems.js';
 import { createApp } from './lib/create-app.js';
@@ -61,6 +62,7 @@ const FORKS_ITS_OWN = /^\/v1\/videos\/[^/]+$/;
 export function createApi(deps: ApiDeps) {
   const http = { ...DEFAULT_HTTP_SETTINGS, ...deps.http };
   const app = createApp(deps.logger);
+  app.use(httpMetrics());
   const routes = routeTable(app);
 
   app.use((c, next) => (c.req.path === '/docs' ? docsSecurityHeaders(c, next) : apiSecurityHeaders(c, next)));

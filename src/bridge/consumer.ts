@@ -18,6 +18,7 @@ import { assertBridgeTopology, TopologyConflictError, topologyNames } from '../a
 import type { Config } from '../config/env.js';
 import { decodeVideoEvent, type VideoEvent } from '../domain/event-schemas.js';
 import type { Logger } from '../logger.js';
+import { bridgeMetrics, type DeadLetterClass, type MessageOutcome } from '../metrics/bridge.js';
 import { EventsRefusedError, type VideoGateway } from '../temporal/video-gateway.js';
 import { eventTraceCarrier, inEventsSpan, type EventTraceCarrier } from '../tracing/event-trace.js';
 import { MAX_EVENTS_PER_SIGNAL } from '../workflows/definitions.js';
@@ -72,6 +73,7 @@ interface Session {
  * count only those in `x-delivery-count`, earlier releases count both), `reject` dead-letters it.
  */
 type Settlement = 'ack' | 'requeue' | 'retry' | 'reject';
+const SETTLED = { ack: 'acked', requeue: 'requeued', retry: 'retried', reject: 'rejected' } as const satisfies Record<Settlement, MessageOutcome>;
 
 /** A valid event waiting in its video's mailbox; `settled` once it was acked or requeued. */
 interface Delivery {
@@ -101,6 +103,7 @@ export function createBridge({ config, gateway, logger }: BridgeOptions): Bridge
   let session: Session | undefined;
   let started: Promise<void> | undefined;
   let stopped: Promise<void> | undefined;
+  let consumedBefore = false;
 
   /** Runs after every (re)connect: channels, topology, consumer. Throwing makes amqplib retry. */
   async function setup(model: ChannelModel): Promise<void> {
@@ -123,6 +126,8 @@ export function createBridge({ config, gateway, logger }: BridgeOptions): Bridge
     const { consumerTag } = await consumer.consume(names.queue, (msg) => onDelivery(current, msg));
     current.consumerTag = consumerTag;
     session = current;
+    if (consumedBefore) bridgeMetrics.reconnected();
+    consumedBefore = true;
   }
 
   /** Logs the channel's errors, and recycles its session when it closes. */
@@ -155,15 +160,19 @@ export function createBridge({ config, gateway, logger }: BridgeOptions): Bridge
       recycle(owner, 'consumer cancelled by the broker');
       return;
     }
+    const handled = bridgeMetrics.received();
     const work = handle(owner, msg).catch((err: unknown) => log.error({ err }, 'unexpected failure handling a message'));
     inFlight.add(work);
-    void work.finally(() => inFlight.delete(work));
+    void work.finally(() => {
+      inFlight.delete(work);
+      handled();
+    });
   }
 
   async function handle(owner: Session, msg: ConsumeMessage): Promise<void> {
     const body = msg.content.toString('utf8');
     const parsed = decodeVideoEvent(body);
-    if (!parsed.ok) return deadLetter(owner, msg, parsed.reason);
+    if (!parsed.ok) return deadLetter(owner, msg, parsed.reason, parsed.reason.startsWith('not JSON') ? 'not_json' : 'contract');
     if (msg.fields.routingKey !== parsed.event.type) {
       log.debug({ routingKey: msg.fields.routingKey, type: parsed.event.type, eventId: parsed.event.id }, 'routing key differs from the event type');
     }
@@ -236,6 +245,7 @@ export function createBridge({ config, gateway, logger }: BridgeOptions): Bridge
         await inEventsSpan(batch.map((delivery) => delivery.trace), { queue: names.queue, ...context }, () => gateway.sendEvents(events));
         break;
       } catch (err) {
+        bridgeMetrics.signalFailed();
         if (err instanceof EventsRefusedError) return refused(batch, err, context);
         const delayMs = temporalBackoff.next();
         log.warn({ ...context, err, delayMs }, 'Temporal did not accept the events; trying again after a backoff');
@@ -264,7 +274,7 @@ export function createBridge({ config, gateway, logger }: BridgeOptions): Bridge
     const spent = batch.filter(({ msg }) => deliveryCount(msg) + 1 >= limit);
     const again = batch.filter((delivery) => !spent.includes(delivery));
     for (const { owner, msg } of spent) {
-      await deadLetter(owner, msg, `${err.message} (refused ${deliveryCount(msg) + 1} times; AMQP_DELIVERY_LIMIT is ${limit})`);
+      await deadLetter(owner, msg, `${err.message} (refused ${deliveryCount(msg) + 1} times; AMQP_DELIVERY_LIMIT is ${limit})`, 'refused');
     }
     if (again.length === 0) return;
     const delayMs = Math.min(TEMPORAL_RETRY.maxMs, TEMPORAL_RETRY.initialMs * 2 ** Math.min(16, Math.max(...again.map(({ msg }) => deliveryCount(msg)))));
@@ -278,7 +288,7 @@ export function createBridge({ config, gateway, logger }: BridgeOptions): Bridge
    * broker blocks publishing (a resource alarm) it holds the message and publishes nothing: a
    * write now would only pile up, and would stall this connection's acks with it.
    */
-  async function deadLetter(owner: Session, msg: ConsumeMessage, reason: string): Promise<void> {
+  async function deadLetter(owner: Session, msg: ConsumeMessage, reason: string, reasonClass: DeadLetterClass): Promise<void> {
     const context = { routingKey: msg.fields.routingKey, reason };
     const gate = publishGateOf(owner.publisher);
     if (gate?.blockedBy !== undefined) {
@@ -305,6 +315,7 @@ export function createBridge({ config, gateway, logger }: BridgeOptions): Bridge
       return;
     }
     settle(owner, msg, 'ack');
+    bridgeMetrics.deadLettered(reasonClass);
     log.warn(context, 'message dead-lettered');
   }
 
@@ -313,6 +324,7 @@ export function createBridge({ config, gateway, logger }: BridgeOptions): Bridge
       if (settlement === 'ack') owner.consumer.ack(msg);
       else if (settlement === 'requeue') owner.consumer.nack(msg, false, true);
       else owner.consumer.reject(msg, settlement === 'retry');
+      bridgeMetrics.settled(SETTLED[settlement]);
     } catch (err) {
       // The channel went with its connection: the broker redelivers what was not settled.
       log.warn({ err, settlement, routingKey: msg.fields.routingKey }, 'could not settle the message; the broker will redeliver it');

@@ -8,6 +8,8 @@ import { OPERATOR_ROLE, signDevToken } from '../api/lib/auth.js';
 import { loadConfig } from '../config/env.js';
 import { migrateDatabase } from '../db/index.js';
 import { createLogger } from '../logger.js';
+import { startMetricsServer } from '../metrics/server.js';
+import { temporalSdkMetricsAddress } from '../metrics/temporal-sdk.js';
 import { startApi } from '../processes/api.js';
 import { startBridge } from '../processes/bridge.js';
 import type { Running } from '../processes/running.js';
@@ -22,12 +24,14 @@ const WEB_UI_PORT = 8233;
 export async function runDev(): Promise<void> {
   const cfg = loadConfig();
   const logger = createLogger(cfg.LOG_LEVEL).child({ process: 'dev' });
-  installTemporalRuntime(logger); // before the dev server, which would install a default one
+  installTemporalRuntime(logger, await temporalSdkMetricsAddress(cfg)); // before the dev server, which would install a default one
   const devSecret = !cfg.AUTH_JWT_SECRET && !cfg.AUTH_JWKS_URL;
   if (devSecret) cfg.AUTH_JWT_SECRET = randomBytes(32).toString('base64url');
 
   const tracing = await traceProcess('dev', logger); // first in, last out (OTEL_* set: traced)
   const parts: Part[] = [() => Promise.resolve(tracing)];
+  // One metrics endpoint for everything this process runs (worker, bridge, API).
+  if (cfg.metrics.enabled) parts.push(() => startMetricsServer(cfg, logger));
   if (cfg.temporal.embedded) {
     const [ip, port] = cfg.temporal.address.split(':');
     parts.push(async () => {

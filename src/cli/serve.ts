@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from '../config/env.js';
 import { migrateDatabase } from '../db/index.js';
 import { formatDuration, parseDuration } from '../domain/duration.js';
 import { createLogger } from '../logger.js';
+import { startMetricsServer } from '../metrics/server.js';
 import { startApi } from '../processes/api.js';
 import { startBridge } from '../processes/bridge.js';
 import { traceProcess } from '../processes/tracing.js';
@@ -35,7 +36,8 @@ export function addServingCommands(program: Command): void {
         const cfg = loadConfig();
         const logger = createLogger(cfg.LOG_LEVEL).child({ process: name });
         const tracing = await traceProcess(name, logger); // first in, last out (OTEL_* set: traced)
-        await runUntilSignal(logger, [() => Promise.resolve(tracing), (fatal) => start(cfg, logger, fatal)]);
+        const metrics = cfg.metrics.enabled ? [() => startMetricsServer(cfg, logger)] : [];
+        await runUntilSignal(logger, [() => Promise.resolve(tracing), ...metrics, (fatal) => start(cfg, logger, fatal)]);
       });
   }
 

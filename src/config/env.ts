@@ -193,6 +193,9 @@ export const envSchema = z.object({
   WORKER_BYTES_PER_CACHED_WORKFLOW: memorySize,
   /** Serve the Temporal SDK's metrics (Prometheus) on this `host:port` (the worker's cache, slots, latencies). */
   TEMPORAL_METRICS_ADDRESS: optionalString.refine((v) => v === undefined || /^[^\s:]+:\d{1,5}$/.test(v), 'must be host:port, like 0.0.0.0:9464'),
+  /** The metrics listener (`GET /metrics`, Prometheus) of every process; `off`: none. */
+  METRICS_PORT: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65535)]).default(9464),
+  METRICS_HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** An S3-compatible endpoint (MinIO, moto, ...); unset: AWS S3 of AWS_REGION. */
   S3_ENDPOINT: optionalString.refine((v) => v === undefined || /^https?:\/\/[^/]/.test(v), 'must be an http(s) URL like https://s3.example.com'),
@@ -239,6 +242,8 @@ const configSchema = envSchema.transform((env, ctx) => ({
     sampleSize: env.ALERT_GROUP_SAMPLE,
     webUiUrl: env.TEMPORAL_WEB_UI_URL ?? (env.TEMPORAL_ADDRESS === undefined ? DEFAULT_WEB_UI_URL : null),
   },
+  /** Where the process serves its metrics (src/metrics/server.ts). */
+  metrics: { enabled: env.METRICS_PORT !== 'off', host: env.METRICS_HOST, port: env.METRICS_PORT === 'off' ? 0 : env.METRICS_PORT },
   storage: storageSettings(env, ctx),
   /** The API's HTTP edge: body limit, CORS, the Node server's timeouts. */
   http: httpSettings(env, ctx),

@@ -158,6 +158,11 @@ export async function findRecentEventIds(em: EntityManager, videoId: string, lim
   return [...new Set(rows.map((r) => r.eventId).reverse())];
 }
 
+/** How many videos are stalled now (a partial index answers it: few videos are stalled at a time). */
+export function countStalledVideos(em: EntityManager): Promise<number> {
+  return em.count(Video, { stalled: true });
+}
+
 /**
  * The projection as the worker's activities use it (their ProjectionStore): each call in a fresh
  * context of its own, since activities run concurrently.

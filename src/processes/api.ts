@@ -15,6 +15,7 @@ import { connectDatabase } from '../db/index.js';
 import { openVideoChangeFeed } from '../db/video-changes.js';
 import { findVideo } from '../db/video-store.js';
 import type { Logger } from '../logger.js';
+import { observeOpenStreams } from '../metrics/api.js';
 import { openStorage } from '../storage/index.js';
 import { connectClient } from '../temporal/connection.js';
 import { createVideoGateway } from '../temporal/video-gateway.js';
@@ -43,6 +44,7 @@ export async function startApi(config: Config, logger: Logger): Promise<Running 
   const broker = await openBrokerReadiness(config.AMQP_URL, logger);
   const changes = openVideoChangeFeed(config.DATABASE_URL, logger);
   const live = createLiveVideos(changes, (videoId) => findVideo(orm.em.fork(), videoId));
+  const unobserveStreams = observeOpenStreams(() => live.open());
   const storage = openStorage(config.storage, logger.child({ component: 'storage' }));
   const videos = createVideoGateway(client, { taskQueue: config.temporal.taskQueue });
   const finalViews = createFinalViews(changes, { max: config.FINAL_VIEW_CACHE_SIZE });
@@ -95,6 +97,7 @@ export async function startApi(config: Config, logger: Logger): Promise<Running 
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       live.endAll();
       await closed;
+      unobserveStreams();
       finalViews.close();
       await changes.close();
       await broker.close();

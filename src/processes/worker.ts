@@ -8,9 +8,11 @@ import { createCommandPublisher } from '../amqp/command-publisher.js';
 import type { Config } from '../config/env.js';
 import { sizeWorker, type WorkerSizing } from '../config/worker-sizing.js';
 import { connectDatabase } from '../db/index.js';
-import { createProjectionStore } from '../db/video-store.js';
+import { countStalledVideos, createProjectionStore } from '../db/video-store.js';
 import { createWebhookStore } from '../db/webhook-store.js';
 import type { Logger } from '../logger.js';
+import { temporalSdkMetricsAddress } from '../metrics/temporal-sdk.js';
+import { observeStalledVideos } from '../metrics/worker.js';
 import { openStorage } from '../storage/index.js';
 import { connectClient, connectWorker } from '../temporal/connection.js';
 import { installTemporalRuntime } from '../temporal/runtime.js';
@@ -55,7 +57,7 @@ function tuningOf(sizing: WorkerSizing): WorkerTuning {
 }
 
 export async function buildVideoWorker(config: Config, logger: Logger): Promise<BuiltWorker> {
-  installTemporalRuntime(logger, config.TEMPORAL_METRICS_ADDRESS);
+  installTemporalRuntime(logger, await temporalSdkMetricsAddress(config));
   const sizing = workerSizing(config);
   const closers: Array<() => Promise<void>> = [];
   const close = async () => {
@@ -64,6 +66,7 @@ export async function buildVideoWorker(config: Config, logger: Logger): Promise<
   try {
     const orm = await connectDatabase(config.DATABASE_URL);
     closers.push(() => orm.close());
+    closers.push(observeStalledVideos(() => countStalledVideos(orm.em.fork())));
     // Kept open: the webhook activities start delivery workflows with it.
     const { connection, client } = await connectClient(config.temporal);
     closers.push(() => connection.close());

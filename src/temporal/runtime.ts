@@ -2,6 +2,7 @@
 import type { LogLevel, LogMetadata } from '@temporalio/common';
 import { Runtime, type Logger as SdkLogger } from '@temporalio/worker';
 import type { Logger } from '../logger.js';
+import { includeTemporalSdkMetrics } from '../metrics/temporal-sdk.js';
 
 const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
   TRACE: 'trace',
@@ -23,11 +24,15 @@ export function sdkLogger(logger: Logger): SdkLogger {
   };
 }
 
+/** Prometheus naming: `_total` on counters, durations in seconds with the unit in the name. */
+const PROMETHEUS = (bindAddress: string) => ({ bindAddress, countersTotalSuffix: true, unitSuffix: true, useSecondsForDurations: true });
+
 /**
  * Once per process, before the first worker or native connection. With `metricsAddress`
- * (`host:port`), the SDK's metrics are served there for Prometheus: among them the worker's
- * workflow cache (`temporal_sticky_cache_size`, `temporal_sticky_cache_total_forced_eviction`,
- * `temporal_sticky_cache_miss`) and its task slots.
+ * (`host:port`), the SDK's metrics are served there for Prometheus, and appended to the
+ * process's own `/metrics` (src/metrics/temporal-sdk.ts): among them the worker's workflow cache
+ * (`temporal_sticky_cache_size`, `temporal_sticky_cache_total_forced_eviction_total`,
+ * `temporal_sticky_cache_miss_total`), its task slots and schedule-to-start latencies.
  */
 export function installTemporalRuntime(logger: Logger, metricsAddress?: string): void {
   if (Runtime._instance) return;
@@ -35,6 +40,7 @@ export function installTemporalRuntime(logger: Logger, metricsAddress?: string):
   Runtime.install({
     logger: sdkLogger(logger.child({ component: 'temporal' })),
     shutdownSignals: [],
-    ...(metricsAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } } : {}),
+    ...(metricsAddress ? { telemetryOptions: { metrics: { prometheus: PROMETHEUS(metricsAddress) } } } : {}),
   });
+  if (metricsAddress) includeTemporalSdkMetrics(metricsAddress);
 }

@@ -8,6 +8,7 @@ import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/w
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { tracedActivityOptions, tracedWorkerOptions } from '../tracing/temporal.js';
 import { commandTaskQueueFor } from '../workflows/definitions.js';
+import { instrumentActivities } from '../metrics/worker.js';
 
 /** Compiled workflow entry point (bundled by the worker at start-up). */
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.js', import.meta.url));
@@ -47,7 +48,7 @@ const COMMAND_CONCURRENCY = 10;
 
 export async function createVideoWorker(options: VideoWorkerOptions): Promise<VideoWorker> {
   const { connection, namespace, taskQueue, store, policy, commands, alerts, webhooks } = options;
-  const activities = createActivities({ store, policy, commands, alerts, webhooks });
+  const activities = instrumentActivities(createActivities({ store, policy, commands, alerts, webhooks }));
   const code = options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: options.workflowsPath ?? workflowsPath };
   const main = await Worker.create({
     connection,

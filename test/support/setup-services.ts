@@ -26,6 +26,9 @@ export async function setupServices(): Promise<void> {
   await orm.close(true);
   await migrateDatabase(TEST_DATABASE_URL);
   process.env.DATABASE_URL = TEST_DATABASE_URL;
+  // The processes the tests start (several at once) each serve their metrics on a free loopback port.
+  process.env.METRICS_PORT ??= '0';
+  process.env.METRICS_HOST ??= '127.0.0.1';
 
   const [server, bundle] = await Promise.all([
     startDevServer({ cliPath: process.env.TEMPORAL_CLI_PATH }),

@@ -96,11 +96,17 @@ spec:
             {{- toYaml . | nindent 12 }}
             {{- end }}
           {{- end }}
-          {{- if eq $component "api" }}
           ports:
+            {{- if eq $component "api" }}
             - name: http
               containerPort: {{ $c.containerPort }}
               protocol: TCP
+            {{- end }}
+            # GET /metrics (Prometheus): not behind the Service or the Ingress; scraped by the PodMonitor.
+            - name: metrics
+              containerPort: {{ $root.Values.metrics.port }}
+              protocol: TCP
+          {{- if eq $component "api" }}
           startupProbe:
             {{- toYaml $c.startupProbe | nindent 12 }}
           livenessProbe:

@@ -107,6 +107,7 @@ app.kubernetes.io/component: {{ .component }}
   "REPROCESS_RATE" (toString $c.stuck.reprocessRate)
   "TEMPORAL_WEB_UI_URL" $c.temporal.webUiUrl
   "LOG_LEVEL" $c.logLevel
+  "METRICS_PORT" (toString .Values.metrics.port)
   "PGSSLMODE" $c.database.sslMode
   "NODE_EXTRA_CA_CERTS" (ternary "/etc/vidproc/db-ca/ca.pem" "" (ne $c.database.caBundle ""))
   "AWS_REGION" $c.storage.region
@@ -198,4 +199,13 @@ Usage: include "vidproc.volumes" (dict "root" $ "caConfigMap" <name>)
   mountPath: /etc/vidproc/db-ca
   readOnly: true
 {{- end }}
+{{- end }}
+
+{{/*
+Whether a Prometheus Operator resource is rendered: its switch is true, or "auto" and the cluster
+serves its kind. Usage: include "vidproc.monitoringEnabled" (dict "root" $ "enabled" .Values.metrics.podMonitor.enabled "kind" "PodMonitor")
+*/}}
+{{- define "vidproc.monitoringEnabled" -}}
+{{- $enabled := toString .enabled }}
+{{- if or (eq $enabled "true") (and (eq $enabled "auto") (.root.Capabilities.APIVersions.Has (printf "monitoring.coreos.com/v1/%s" .kind))) }}true{{ end }}
 {{- end }}
