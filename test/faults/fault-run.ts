@@ -182,6 +182,9 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultReport> 
       HOST: '127.0.0.1',
       PORT: String(apiPort),
       LOG_LEVEL: 'info',
+      // The suite reads many videos with one token; and three processes on one host need their own metrics ports.
+      API_RATE_LIMIT: '0',
+      METRICS_PORT: '0',
     };
     const config = loadConfig({ ...process.env, ...env });
     const names = topologyNames(config);
