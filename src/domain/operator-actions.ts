@@ -4,6 +4,7 @@
  * operator-requests.ts; this module stays free of zod because the workflow imports it.
  */
 import { checkOperatorRequest } from './contract-checks.js';
+import type { OperatorActionType } from './operator-action-types.js';
 import { formatDuration, parseDuration } from './duration.js';
 import type { CheckedOperatorRequest } from './operator-requests.js';
 import { armStageDeadline, type StallDecision, type StallPolicy } from './stall.js';
@@ -11,8 +12,7 @@ import { failedVideo, isTerminal, type Principal, type VideoState } from './vide
 
 export const FAILED_BY_OPERATOR = 'FAILED_BY_OPERATOR';
 
-export const OPERATOR_ACTION_TYPES = ['retry', 'fail', 'extend'] as const;
-export type OperatorActionType = (typeof OPERATOR_ACTION_TYPES)[number];
+export { OPERATOR_ACTION_TYPES, type OperatorActionType } from './operator-action-types.js';
 
 export type OperatorAction =
   | { type: 'retry' }

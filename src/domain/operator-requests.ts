@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { DURATION_PATTERN } from './duration.js';
 import { LIMITS } from './events.js';
 import { text, withFormat } from './event-schemas.js';
-import type { OperatorActionType } from './operator-actions.js';
+import type { OperatorActionType } from './operator-action-types.js';
 
 interface RequestDefinition {
   /** One line, for the CLI's help and the API's documentation. */
