@@ -19,7 +19,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { signDevToken } from '../src/api/lib/auth.js';
-import { EVENT_TYPES, type VideoEventInput } from '../src/domain/events.js';
+import { EVENT_TYPES } from '../src/domain/events.js';
+import type { VideoEventInput } from '../src/domain/event-schemas.js';
 import { freePort, int, spawnVidproc, stopProcess, until } from './stack.js';
 
 const READERS_PER_KIND = 100;

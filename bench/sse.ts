@@ -7,7 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EventSource } from 'eventsource';
-import { EVENT_TYPES, type VideoEventInput } from '../src/domain/events.js';
+import { EVENT_TYPES } from '../src/domain/events.js';
+import type { VideoEventInput } from '../src/domain/event-schemas.js';
 
 export interface StreamsContext {
   apiUrl: string;

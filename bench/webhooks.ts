@@ -6,7 +6,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { signDevToken } from '../src/api/lib/auth.js';
-import { EVENT_TYPES, type VideoEventInput } from '../src/domain/events.js';
+import { EVENT_TYPES } from '../src/domain/events.js';
+import type { VideoEventInput } from '../src/domain/event-schemas.js';
 import { startSignedWebhookReceiver } from '../test/support/webhook-receiver.js';
 import { config, int, onStop, percentile, run, until } from './stack.js';
 

@@ -7,8 +7,7 @@
  */
 import { CONTRACT_FORMATS, type ContractFormat } from './contract-formats.js';
 import * as compiled from './contract-checks.generated.js';
-import type { VideoEvent } from './event-schemas.js';
-import type { ParseResult } from './events.js';
+import type { ParseResult, VideoEvent } from './event-schemas.js';
 import type { OperatorActionType } from './operator-action-types.js';
 import type { CheckedOperatorRequest } from './operator-requests.js';
 

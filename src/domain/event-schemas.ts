@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { CONTRACT_FORMATS, type ContractFormat } from './contract-formats.js';
-import { EVENT_TYPES, LIMITS, NO_NUL, STORED_VIDEO_ID_PATTERN, VIDEO_ID_PATTERN, VIDEO_ID_RULE, type ParseResult } from './events.js';
+import { EVENT_TYPES, LIMITS, NO_NUL, STORED_VIDEO_ID_PATTERN, VIDEO_ID_PATTERN, VIDEO_ID_RULE } from './events.js';
 
 /** A string checked by one of the contract's predicates (the compiled checks call it by its format name). */
 export const withFormat = (format: ContractFormat, base: z.ZodString = z.string()) =>
@@ -93,6 +93,8 @@ export const videoEventSchema = z.discriminatedUnion('type', [
 
 export type VideoEvent = z.infer<typeof videoEventSchema>;
 export type VideoEventInput = z.input<typeof videoEventSchema>;
+
+export type ParseResult = { ok: true; event: VideoEvent } | { ok: false; reason: string };
 
 /** An upload registered through the API: who (the token's subject) and, optionally, the file. */
 export const registrationSchema = z.object({

@@ -1,11 +1,9 @@
 /**
  * The event contract's names, limits and plain builders: CloudEvents 1.0 in structured JSON mode.
  * Pure and free of zod, so the workflow bundle (which instantiates every module it imports once per
- * workflow) does not pay for a schema library; the schemas themselves are in event-schemas.ts.
+ * workflow) does not pay for a schema library; the schemas and the types derived from them are in
+ * event-schemas.ts.
  */
-import type { VideoEvent } from './event-schemas.js';
-
-export type { VideoEvent, VideoEventInput } from './event-schemas.js';
 
 /**
  * Limits the projection can store (src/db derives its columns from them): an event that passes
@@ -86,9 +84,7 @@ export function reprocessCommand(videoId: string, attempt: number, reason: strin
 /** Routing-key pattern that binds the tracker's queue to every video event. */
 export const VIDEO_EVENT_BINDING = 'vidproc.video.#';
 
-export type ParseResult = { ok: true; event: VideoEvent } | { ok: false; reason: string };
-
-const REGISTRATION_ID_PREFIX = 'registration:';
+export const REGISTRATION_ID_PREFIX = 'registration:';
 
 /**
  * The longest event id a video's history holds: an event's, or a registration's (its prefix and
@@ -96,16 +92,4 @@ const REGISTRATION_ID_PREFIX = 'registration:';
  */
 export const RECORDED_EVENT_ID_MAX = Math.max(LIMITS.eventId, REGISTRATION_ID_PREFIX.length + LIMITS.userId);
 
-/** The event an upload registered through the API amounts to (one per owner: a re-registration is a duplicate). */
-export function registrationEvent(videoId: string, userId: string, fileName: string | undefined, now: string): VideoEvent {
-  return {
-    specversion: '1.0',
-    id: `${REGISTRATION_ID_PREFIX}${userId}`,
-    source: 'vidproc-api',
-    type: EVENT_TYPES.uploaded,
-    subject: videoId,
-    time: now,
-    data: fileName === undefined ? { userId } : { userId, fileName },
-  };
-}
 

@@ -2,7 +2,8 @@
  * The video status machine. Pure functions over plain data: no I/O, no clock (callers pass
  * `now`), so the workflow, the bridge and the API share one set of rules.
  */
-import { EVENT_TYPES, type VideoEvent } from './events.js';
+import { EVENT_TYPES } from './events.js';
+import type { VideoEvent } from './event-schemas.js';
 import { historyRecord, type HistoryRecord } from './history.js';
 
 export type { HistoryRecord } from './history.js';

@@ -13,7 +13,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { VideoEvent, VideoEventInput } from '../domain/events.js';
+import type { VideoEvent, VideoEventInput } from '../domain/event-schemas.js';
 import { describeIssues } from '../domain/event-schemas.js';
 import { operatorRequestSchemas, type OperatorRequest } from '../domain/operator-requests.js';
 import type { VideoView } from '../domain/video.js';

@@ -5,7 +5,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType, type UpdateDefinition } from '@temporalio/common';
-import type { VideoEventInput } from '../domain/events.js';
+import type { VideoEventInput } from '../domain/event-schemas.js';
 import { OPERATOR_ACTION_TYPES, type OperatorActionType } from '../domain/operator-actions.js';
 import type { OperatorRequestInput } from '../domain/operator-requests.js';
 import type { AlertMessage, DigestState, HandedAlert } from '../domain/alert-digest.js';

@@ -6,7 +6,8 @@
  */
 import { ApplicationFailure, currentUpdateInfo, log, patched, workflowInfo } from '@temporalio/workflow';
 import { checkRegistration, checkVideoEvent } from '../domain/contract-checks.js';
-import { registrationEvent, type VideoEvent, type VideoEventInput } from '../domain/events.js';
+import type { VideoEvent, VideoEventInput } from '../domain/event-schemas.js';
+import { registrationEvent } from '../domain/registration.js';
 import { applyOperatorAction, operatorActionOverLimit, parseOperatorRequest, refuseOperatorAction, type OperatorActionType } from '../domain/operator-actions.js';
 import { afterEvent, nextWakeup, onWakeup, type Dispatch, type StallDecision, type StallPolicy } from '../domain/stall.js';
 import {

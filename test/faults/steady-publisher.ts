@@ -8,7 +8,7 @@ import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { toCloudEventMessage } from '../../src/amqp/cloudevent-message.js';
 import { assertTopology, type TopologyConfig } from '../../src/amqp/topology.js';
-import type { VideoEventInput } from '../../src/domain/events.js';
+import type { VideoEventInput } from '../../src/domain/event-schemas.js';
 
 export interface SteadyPublisher {
   /** Resolves once the broker confirmed the event (however many sends it took). */

@@ -6,7 +6,7 @@
  * Each video's messages go out in two parts some seconds apart, so that many videos are in flight
  * when a fault strikes.
  */
-import type { VideoEvent } from '../../src/domain/events.js';
+import type { VideoEvent } from '../../src/domain/event-schemas.js';
 import { ev } from '../support/events.js';
 
 export interface VideoPlan {

@@ -16,7 +16,8 @@ import { assertTopology, deleteTopology, MIGRATE_COMMAND, TopologyConflictError,
 import { bridgeConnectionName, createBridge, type Bridge, type BridgeOptions } from '../../src/bridge/consumer.js';
 import type { Config } from '../../src/config/env.js';
 import { findHistory, findVideo } from '../../src/db/video-store.js';
-import { EVENT_TYPES, type VideoEvent } from '../../src/domain/events.js';
+import { EVENT_TYPES } from '../../src/domain/events.js';
+import type { VideoEvent } from '../../src/domain/event-schemas.js';
 import { createVideoGateway, type VideoGateway } from '../../src/temporal/video-gateway.js';
 import { ev, uniqueId } from '../support/events.js';
 import { eventually, startHarness, testConfig, testLogger, type TemporalHarness } from '../support/env.js';

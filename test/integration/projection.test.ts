@@ -4,7 +4,9 @@ import { connectDatabase, type Orm } from '../../src/db/index.js';
 import { isDataRefused, isDatabaseUnavailable } from '../../src/db/errors.js';
 import { createProjectionStore, findHistory, findVideo, saveVideo } from '../../src/db/video-store.js';
 import { applyEvent, newTracker, newVideo, type TrackerState } from '../../src/domain/video.js';
-import { LIMITS, registrationEvent, type VideoEvent } from '../../src/domain/events.js';
+import { LIMITS } from '../../src/domain/events.js';
+import type { VideoEvent } from '../../src/domain/event-schemas.js';
+import { registrationEvent } from '../../src/domain/registration.js';
 import { ev, uniqueId } from '../support/events.js';
 import { testConfig } from '../support/env.js';
 

@@ -12,7 +12,8 @@ import { deleteTopology, existingQueues, topologyNames, type TopologyNames } fro
 import { createBridge, type Bridge } from '../../src/bridge/consumer.js';
 import type { Config } from '../../src/config/env.js';
 import { findHistory } from '../../src/db/video-store.js';
-import { EVENT_TYPES, VIDEO_EVENT_BINDING, type VideoEvent } from '../../src/domain/events.js';
+import { EVENT_TYPES, VIDEO_EVENT_BINDING } from '../../src/domain/events.js';
+import type { VideoEvent } from '../../src/domain/event-schemas.js';
 import { createVideoGateway } from '../../src/temporal/video-gateway.js';
 import { runVidproc } from '../support/cli.js';
 import { ev, uniqueId } from '../support/events.js';

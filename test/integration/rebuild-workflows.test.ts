@@ -16,7 +16,7 @@ import { createBridge, type Bridge } from '../../src/bridge/consumer.js';
 import { ormConfig } from '../../src/db/config.js';
 import { migrateDatabase } from '../../src/db/index.js';
 import { findHistory, findVideo } from '../../src/db/video-store.js';
-import type { VideoEvent } from '../../src/domain/events.js';
+import type { VideoEvent } from '../../src/domain/event-schemas.js';
 import { toView, type VideoState } from '../../src/domain/video.js';
 import { rebuildWorkflows, type RebuildSummary } from '../../src/processes/rebuild-workflows.js';
 import { createVideoGateway, type VideoGateway } from '../../src/temporal/video-gateway.js';

@@ -16,7 +16,7 @@ import { OPERATOR_ROLE, signDevToken } from '../../src/api/lib/auth.js';
 import { toCloudEventMessage } from '../../src/amqp/cloudevent-message.js';
 import { topologyNames } from '../../src/amqp/topology.js';
 import { loadConfig } from '../../src/config/env.js';
-import type { VideoEvent } from '../../src/domain/events.js';
+import type { VideoEvent } from '../../src/domain/event-schemas.js';
 import { vidprocArgs } from '../support/cli.js';
 import { createEventPublisher, type EventPublisher } from '../support/event-publisher.js';
 import { ev, uniqueId } from '../support/events.js';

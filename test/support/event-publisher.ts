@@ -5,7 +5,7 @@
 import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { toCloudEventMessage } from '../../src/amqp/cloudevent-message.js';
 import { assertTopology, deleteTopology, type TopologyConfig } from '../../src/amqp/topology.js';
-import type { VideoEventInput } from '../../src/domain/events.js';
+import type { VideoEventInput } from '../../src/domain/event-schemas.js';
 
 export interface EventPublisher {
   /** Publishes without waiting; call `confirm()` to wait until the broker has them all. */

@@ -1,6 +1,7 @@
 /** Builders for contract-conforming events, shared by the tests and the benchmark. */
 import { randomUUID } from 'node:crypto';
-import { EVENT_TYPES, type VideoEvent } from '../../src/domain/events.js';
+import { EVENT_TYPES } from '../../src/domain/events.js';
+import type { VideoEvent } from '../../src/domain/event-schemas.js';
 
 let clock = Date.parse('2026-01-01T00:00:00Z');
 const nextTime = () => new Date((clock += 1000)).toISOString();

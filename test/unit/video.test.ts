@@ -16,7 +16,7 @@ import {
   type TrackerState,
   type VideoStatus,
 } from '../../src/domain/video.js';
-import type { VideoEvent } from '../../src/domain/events.js';
+import type { VideoEvent } from '../../src/domain/event-schemas.js';
 import { ev } from '../support/events.js';
 
 const NOW = '2026-02-01T10:00:00.000Z';
