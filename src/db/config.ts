@@ -6,6 +6,9 @@ import { migrationsList } from './migrations/index.js';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
+/** How long opening a connection to Postgres may take (TLS to RDS included; normally tens of ms). */
+export const CONNECT_TIMEOUT_MS = 5_000;
+
 /** MikroORM options for a database URL. Migrations are listed explicitly (no file globbing). */
 export function ormConfig(databaseUrl: string, overrides: Partial<Options> = {}): Options {
   return defineConfig({
@@ -20,6 +23,10 @@ export function ormConfig(databaseUrl: string, overrides: Partial<Options> = {})
       silent: true,
     },
     pool: { min: 0, max: 10 },
+    // A new connection that cannot be made in this time fails instead of waiting for the host
+    // (pg waits forever by default): an unreachable Postgres then costs a write or a read
+    // seconds, not the activity's whole timeout, and the callers' retries and fallbacks go on.
+    driverOptions: { connectionTimeoutMillis: CONNECT_TIMEOUT_MS },
     debug: false,
     ...overrides,
   });

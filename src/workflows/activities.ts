@@ -2,10 +2,21 @@
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { VideoActivities } from '../activities/index.js';
 
+/**
+ * How long a failing local activity is retried inside one workflow task. While a task waits for
+ * its local activities, the server holds the workflow's queries (up to the task's heartbeat, 8 s),
+ * so a Postgres outage would leave every open video silent just when its workflow is the only
+ * one that can answer. Past this, the next attempt waits on a workflow timer instead, and the
+ * workflow answers queries meanwhile. (Replay follows the recorded markers and timers, not this
+ * option: histories with either kind of retry replay.)
+ */
+const LOCAL_RETRY_THRESHOLD = '500ms';
+
 // Local activities: short Postgres calls run by the same worker, with no extra round trips to
 // the Temporal server per call (the pipeline's hot path). Retried with backoff by the worker.
 export const { loadVideo, stallPolicy, deliveryPolicy, alertGroupingPolicy } = proxyLocalActivities<VideoActivities>({
   startToCloseTimeout: '10s',
+  localRetryThreshold: LOCAL_RETRY_THRESHOLD,
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
 });
 
@@ -15,7 +26,7 @@ export const { loadVideo, stallPolicy, deliveryPolicy, alertGroupingPolicy } = p
 // retried until they go through (the deliveries are recorded idempotently).
 export const { recordVideo, dispatchWebhooks, dispatchWebhookNotices } = proxyLocalActivities<VideoActivities>({
   startToCloseTimeout: '15s',
-  localRetryThreshold: '10s',
+  localRetryThreshold: LOCAL_RETRY_THRESHOLD,
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
 });
 

@@ -88,6 +88,27 @@ const scenarios: Record<string, { stuck?: boolean; defaults?: { lingerMs?: numbe
       return closedRuns(client, id);
     },
   },
+  'projection-write-retried': {
+    // Postgres refuses the video's writes (a transient error) for longer than the local retry
+    // threshold, then takes them: the write's retries, local or on a workflow timer, are in history.
+    run: async (videos, client, id, h) => {
+      const sql = h.orm.em.getConnection();
+      await videos.sendEvents([ev.uploaded(id, 'ivan', 'retry.mp4'), ev.started(id)]);
+      await eventually(async () => ((await sql.execute(`select 1 from videos where video_id = ? and status = 'processing'`, [id])).length ? true : undefined));
+      await sql.execute(
+        `create function refuse_replay_write() returns trigger language plpgsql as $$ begin raise exception 'refused for the recording' using errcode = '55P03'; end $$`,
+      );
+      await sql.execute(`create trigger refuse_replay_write before update on videos for each row when (new.video_id = '${id}') execute function refuse_replay_write()`);
+      try {
+        await videos.sendEvent(ev.completed(id, 'https://cdn.example.com/retry.zip', 60));
+        await new Promise((r) => setTimeout(r, 5_000));
+      } finally {
+        await sql.execute('drop trigger refuse_replay_write on videos');
+        await sql.execute('drop function refuse_replay_write');
+      }
+      return closedRuns(client, id);
+    },
+  },
   'stalled-paced-commands': {
     // Since PACED_COMMANDS: alerts and commands in two lanes, commands on the command task queue.
     stuck: true,
