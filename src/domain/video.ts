@@ -125,6 +125,20 @@ export function toView(video: VideoState): VideoView {
   return { videoId, userId, status, progress, imagesUrl, error, createdAt, updatedAt, completedAt, stalled, stalledSince, version };
 }
 
+/**
+ * What a video's workflow answers for it: the video as it is now (`live`), except once it is
+ * finished. Postgres answers for a finished video in the workflow's stead, so what late events
+ * still change on a final view (LATE_EVENT_FIELDS) is shown as the projection's row has it: the
+ * first final view that the row took (`written`, its last successful write) or is taking (`writing`,
+ * the write under way, perhaps retried while Postgres is out). A reader who moves from one to the
+ * other then never sees a finished video's version go backwards, even while its late lines wait
+ * for Postgres. (A row that is not final yet sends readers to the workflow anyway.)
+ */
+export function answeredView(live: VideoState, written: VideoState | undefined, writing: VideoState | undefined): VideoView {
+  const shown = [written, writing].find((video) => video !== undefined && isFinalView(video) && video.version <= live.version);
+  return toView(shown ?? live);
+}
+
 /** What applying one event did. `kind` tells the caller how urgently to persist it. */
 export interface Outcome {
   applied: boolean;

@@ -34,6 +34,10 @@ export class ProjectionWriter {
   closing = false;
   /** What this run started from, when it loaded the video (every write carries it). */
   private runStart: RunStart | undefined;
+  /** The video as the projection's row last took it (a write succeeded, or this run loaded it). */
+  written: VideoState | undefined;
+  /** The video as the write under way gives it to the row (until it succeeds or is given up). */
+  inFlight: VideoState | undefined;
 
   constructor(videoId: string, video: () => VideoState, carried: HistoryRecord[] = []) {
     this.videoId = videoId;
@@ -44,6 +48,7 @@ export class ProjectionWriter {
 
   startedFrom(run: RunStart): void {
     this.runStart = run;
+    this.written = run.base ?? undefined;
   }
 
   add(records: HistoryRecord[], urgent: boolean, trace?: unknown): void {
@@ -80,10 +85,22 @@ export class ProjectionWriter {
     }
   }
 
-  /** Writes one batch; a batch Postgres refuses is logged and the row is written without it. */
+  /** Writes one batch with the video as it is now, which is in flight until the write ends. */
   private async write(records: HistoryRecord[]): Promise<void> {
+    const video = this.video();
+    this.inFlight = video;
     try {
-      await recordVideo({ video: this.video(), records, ...(this.runStart && { run: this.runStart }) });
+      await this.recordWith(video, records);
+    } finally {
+      this.inFlight = undefined;
+    }
+  }
+
+  /** A batch Postgres refuses is logged and the row is written without it. */
+  private async recordWith(video: VideoState, records: HistoryRecord[]): Promise<void> {
+    try {
+      await recordVideo({ video, records, ...(this.runStart && { run: this.runStart }) });
+      this.written = video;
     } catch (err) {
       // Only a non-retryable failure gets here (the data was refused; the edge limits should
       // prevent it). Keep the projection's row in step at least.
@@ -93,7 +110,8 @@ export class ProjectionWriter {
         eventIds: records.map((r) => r.eventId),
       });
       try {
-        await recordVideo({ video: this.video(), records: [], ...(this.runStart && { run: this.runStart }) });
+        await recordVideo({ video, records: [], ...(this.runStart && { run: this.runStart }) });
+        this.written = video;
       } catch (rowErr) {
         log.error('projection row refused', { videoId: this.videoId, error: String(rowErr) });
       }

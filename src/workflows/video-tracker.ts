@@ -11,6 +11,7 @@ import { registrationEvent } from '../domain/registration.js';
 import { applyOperatorAction, operatorActionOverLimit, parseOperatorRequest, refuseOperatorAction, type OperatorActionType } from '../domain/operator-actions.js';
 import { afterEvent, nextWakeup, onWakeup, type Dispatch, type StallDecision, type StallPolicy } from '../domain/stall.js';
 import {
+  answeredView,
   appendNote,
   applyEvent,
   isTerminal,
@@ -105,8 +106,15 @@ export class VideoTracker implements StageClock {
     return this.projection.idle && this.outbox.idle && this.webhooks.idle && this.visibility.idle;
   }
 
+  /**
+   * The video as this workflow knows it. Before its stored state has loaded (Postgres out when the
+   * run started, its load retrying on a timer) the workflow does not know the video's past, so it
+   * refuses to answer rather than describe a new, ownerless video: the reader gets a clear
+   * "not available" (the API's 503), never a wrong status or a 404 for a video that exists.
+   */
   view(): VideoView {
-    return toView(this.state?.video ?? newVideo(this.videoId, workflowInfo().startTime.toISOString()));
+    if (!this.state) throw new Error(`video ${this.videoId}: its stored state is still loading`);
+    return answeredView(this.state.video, this.projection.written, this.projection.inFlight);
   }
 
   carried(): CarriedState {
