@@ -211,8 +211,11 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultReport> 
     const { connection, client } = await connectClient(config.temporal);
     cleanups.push(() => connection.close());
     const amqp = await connect(rabbitmq.url);
+    // A probe of a queue the bridge has not declared yet closes its channel (404): the wait goes on.
+    amqp.on('error', () => undefined);
     const queueStats = async () => {
       const channel = await amqp.createChannel();
+      channel.on('error', () => undefined);
       try {
         return { events: await channel.checkQueue(names.queue), dead: await channel.checkQueue(names.deadLetterQueue) };
       } finally {
