@@ -12,7 +12,7 @@
  * (CONTRACT_SEED, default fixed, so a run is reproducible; set another to explore), live streams
  * ended after a second (SSE_MAX_DURATION) so that a stream answers like any request.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -23,19 +23,24 @@ import { OPERATOR_ROLE, signDevToken } from '../../src/api/lib/auth.js';
 import { ormConfig } from '../../src/db/config.js';
 import { migrateDatabase } from '../../src/db/index.js';
 import { findTemporalTool } from '../../src/temporal/dev-server.js';
-import { vidprocArgs } from '../support/cli.js';
 import { eventually, startHarness, testConfig, type TemporalHarness } from '../support/env.js';
-import { waitForOutput } from '../support/process-output.js';
+import { READY, startVidproc, stopVidprocs, type VidprocProcess } from '../support/vidproc-process.js';
 
 const SCHEMATHESIS = { name: 'st', variable: 'SCHEMATHESIS_PATH', projectPath: '.tools/schemathesis/bin/st' };
 const CONFIG = fileURLToPath(new URL('../contract/schemathesis.toml', import.meta.url));
 
 let h: TemporalHarness;
-let api: ChildProcess | undefined;
+let api: VidprocProcess;
 let url: string;
 let token: string;
 let config: string;
-const apiProblems: string[] = [];
+/** What the API logged besides its requests, shown with a failure (a 5xx's stack is there). */
+const apiProblems = () =>
+  api
+    .output()
+    .split('\n')
+    .filter((line) => /"level":"(warn|error|fatal)"/.test(line))
+    .map((line) => line.slice(0, 2_000));
 
 /**
  * A database of its own: the API lists every video to an operator, and Schemathesis acts on the
@@ -54,27 +59,19 @@ beforeAll(async () => {
   await dropContractDatabase();
   await migrateDatabase(CONTRACT_DATABASE_URL);
   h = await startHarness(testConfig({ DATABASE_URL: CONTRACT_DATABASE_URL }));
-  api = spawn(process.execPath, vidprocArgs('api'), {
-    env: {
-      ...process.env,
-      DATABASE_URL: CONTRACT_DATABASE_URL,
-      TEMPORAL_TASK_QUEUE: h.config.temporal.taskQueue,
-      AMQP_EXCHANGE: h.config.AMQP_EXCHANGE,
-      AUTH_JWT_SECRET: h.config.AUTH_JWT_SECRET!,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      SSE_MAX_DURATION: '1s',
-      // Endpoints on 127.0.0.1 (the test's own, below); a URL that does not resolve is still a 422.
-      WEBHOOK_ALLOW_PRIVATE: 'true',
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  api = startVidproc('api', {
+    DATABASE_URL: CONTRACT_DATABASE_URL,
+    TEMPORAL_TASK_QUEUE: h.config.temporal.taskQueue,
+    AMQP_EXCHANGE: h.config.AMQP_EXCHANGE,
+    AUTH_JWT_SECRET: h.config.AUTH_JWT_SECRET!,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    SSE_MAX_DURATION: '1s',
+    // Endpoints on 127.0.0.1 (the test's own, below); a URL that does not resolve is still a 422.
+    WEBHOOK_ALLOW_PRIVATE: 'true',
+    LOG_LEVEL: 'info',
   });
-  // What the API logged besides its requests, shown with a failure (a 5xx's stack is there).
-  api.stdout!.on('data', (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) if (/"level":"(warn|error|fatal)"/.test(line)) apiProblems.push(line.slice(0, 2_000));
-  });
-  url = (await waitForOutput(api, /"url":"(http:\/\/[^"]+)"[^\n]*"msg":"api listening"/))[1]!;
+  url = (await api.waitFor(READY.api, 30_000))[1]!;
   token = await signDevToken(h.config.AUTH_JWT_SECRET!, 'contract-operator', [OPERATOR_ROLE], '1h');
   config = await configWithKnownIds();
 }, 60_000);
@@ -113,11 +110,7 @@ async function configWithKnownIds(): Promise<string> {
 }
 
 afterAll(async () => {
-  if (api && api.exitCode === null) {
-    const exited = new Promise((resolve) => api!.once('exit', resolve));
-    api.kill('SIGTERM');
-    await exited;
-  }
+  await stopVidprocs();
   await h?.stop();
   await dropContractDatabase();
   if (config) await rm(dirname(config), { recursive: true, force: true });
@@ -153,7 +146,7 @@ describe('the API contract (/openapi.json)', () => {
       '--generation-database', 'none',
     ]);
     if (code !== 0) {
-      throw new Error(`schemathesis failed (exit ${code}):\n${output.slice(-20_000)}\n\nthe API's warnings and errors:\n${apiProblems.slice(-30).join('\n')}`);
+      throw new Error(`schemathesis failed (exit ${code}):\n${output.slice(-20_000)}\n\nthe API's warnings and errors:\n${apiProblems().slice(-30).join('\n')}`);
     }
     // Every operation tested, every phase run, every case passed (a failure exits non-zero above; this guards the report itself).
     const [, selected, total] = /Selected: (\d+)\/(\d+)/.exec(output) ?? [];

@@ -3,7 +3,6 @@
  * CORS by configuration, video ids every route can serve (and stored ones that cannot still
  * listed), and the real `vidproc api` process closing a request that stops sending its headers.
  */
-import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Api } from '../../src/api/app.js';
@@ -11,10 +10,9 @@ import { signDevToken } from '../../src/api/lib/auth.js';
 import { saveVideo } from '../../src/db/video-store.js';
 import { newVideo } from '../../src/domain/video.js';
 import { closeTestApis, startTestApi } from '../support/api.js';
-import { vidprocArgs } from '../support/cli.js';
 import { uniqueId } from '../support/events.js';
 import { startHarness, type TemporalHarness } from '../support/env.js';
-import { waitForOutput } from '../support/process-output.js';
+import { READY, startVidproc } from '../support/vidproc-process.js';
 
 let h: TemporalHarness;
 let app: Api;
@@ -166,21 +164,17 @@ describe('video ids', () => {
 
 describe('vidproc api (the process): slow clients', () => {
   it('closes a request whose headers do not arrive in time (slowloris), with 408', async () => {
-    const child = spawn(process.execPath, vidprocArgs('api'), {
-      env: {
-        ...process.env,
-        TEMPORAL_TASK_QUEUE: h.config.temporal.taskQueue,
-        AUTH_JWT_SECRET: h.config.AUTH_JWT_SECRET!,
-        PORT: '0',
-        HOST: '127.0.0.1',
-        API_HEADERS_TIMEOUT: '1s',
-        API_REQUEST_TIMEOUT: '2s',
-        LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const api = startVidproc('api', {
+      TEMPORAL_TASK_QUEUE: h.config.temporal.taskQueue,
+      AUTH_JWT_SECRET: h.config.AUTH_JWT_SECRET!,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      API_HEADERS_TIMEOUT: '1s',
+      API_REQUEST_TIMEOUT: '2s',
+      LOG_LEVEL: 'info',
     });
     try {
-      const url = new URL((await waitForOutput(child, /"url":"(http:\/\/[^"]+)"[^\n]*"msg":"api listening"/))[1]!);
+      const url = new URL((await api.waitFor(READY.api, 30_000))[1]!);
       const answer = await new Promise<string>((resolve, reject) => {
         const socket = connect(Number(url.port), url.hostname, () => socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: '));
         let received = '';
@@ -192,9 +186,7 @@ describe('vidproc api (the process): slow clients', () => {
       // A whole request on a new connection is answered as usual.
       expect((await fetch(`${url.origin}/healthz`)).status).toBe(200);
     } finally {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
+      await api.stop();
     }
   });
 });

@@ -4,7 +4,6 @@
  * downloads; `POST /v1/videos` hands out an upload URL that takes the file; and `vidproc api`
  * itself, as a process, presigns with the credentials of its environment (the SDK's default chain).
  */
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Api } from '../../src/api/app.js';
 import { signDevToken } from '../../src/api/lib/auth.js';
@@ -15,11 +14,10 @@ import { openStorage, type Storage } from '../../src/storage/index.js';
 import { uploadKey } from '../../src/storage/upload-link.js';
 import { createVideoGateway, type VideoGateway } from '../../src/temporal/video-gateway.js';
 import { closeTestApis, startTestApi } from '../support/api.js';
-import { vidprocArgs } from '../support/cli.js';
 import { ev, uniqueId } from '../support/events.js';
 import { startHarness, testLogger, type TemporalHarness } from '../support/env.js';
-import { waitForOutput } from '../support/process-output.js';
 import { startS3Server, type S3Server } from '../support/s3-server.js';
+import { READY, startVidproc } from '../support/vidproc-process.js';
 
 let h: TemporalHarness;
 let s3: S3Server;
@@ -179,22 +177,19 @@ describe('POST /v1/videos: direct upload', () => {
 describe('vidproc api (the process)', () => {
   it('presigns with the credentials in its environment (the SDK default chain) and the S3 settings', async () => {
     const { videoId, bytes } = await completedVideo();
-    const child = spawn(process.execPath, vidprocArgs('api'), {
-      env: {
-        ...process.env,
-        ...s3.env,
-        AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
-        AWS_EC2_METADATA_DISABLED: 'true', // the chain stops at the environment; never ask a metadata service here
-        IMAGES_URL_TTL: '2m',
-        AUTH_JWT_SECRET: secret,
-        PORT: '0',
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'info',
-      },
+    const api = startVidproc('api', {
+      ...s3.env,
+      AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+      AWS_EC2_METADATA_DISABLED: 'true', // the chain stops at the environment; never ask a metadata service here
+      IMAGES_URL_TTL: '2m',
+      AUTH_JWT_SECRET: secret,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
     });
     try {
-      const [, url] = await waitForOutput(child, /"url":"(http:\/\/[^"]+)"[^\n]*"msg":"api listening"/);
+      const [, url] = await api.waitFor(READY.api, 30_000);
       const res = await fetch(`${url}/v1/videos/${videoId}`, { headers: { Authorization: `Bearer ${tokens.alice}` } });
       expect(res.status).toBe(200);
       const body = (await res.json()) as Body;
@@ -202,9 +197,7 @@ describe('vidproc api (the process)', () => {
       expect(new URL(body.imagesUrl!).searchParams.get('X-Amz-Credential')).toMatch(/^vidproc-test\//);
       expect(Buffer.from(await (await fetch(body.imagesUrl!)).arrayBuffer())).toEqual(bytes);
     } finally {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
+      await api.stop();
     }
   });
 });

@@ -6,61 +6,18 @@
  * videos' status transitions, the API's requests by route template; and the Temporal SDK's own
  * metrics, the queue gauges and the process metrics from every process.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect } from 'amqplib';
 import { signDevToken } from '../../src/api/lib/auth.js';
 import { EVENT_TYPES } from '../../src/domain/events.js';
-import { vidprocArgs } from '../support/cli.js';
 import { createEventPublisher, type EventPublisher } from '../support/event-publisher.js';
 import { ev, uniqueId } from '../support/events.js';
 import { eventually, testConfig } from '../support/env.js';
 import { startPrometheus, type Prometheus } from '../support/prometheus.js';
+import { READY, startVidproc, stopVidprocs, vidprocEnv } from '../support/vidproc-process.js';
 
 const config = testConfig();
-const env: Record<string, string> = {
-  DATABASE_URL: config.DATABASE_URL,
-  TEMPORAL_ADDRESS: config.temporal.address,
-  TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
-  AMQP_URL: config.AMQP_URL,
-  AMQP_EXCHANGE: config.AMQP_EXCHANGE,
-  AMQP_QUEUE: config.AMQP_QUEUE,
-  AUTH_JWT_SECRET: config.AUTH_JWT_SECRET!,
-  ...(config.WORKFLOW_BUNDLE_PATH ? { WORKFLOW_BUNDLE_PATH: config.WORKFLOW_BUNDLE_PATH } : {}),
-  HOST: '127.0.0.1',
-  PORT: '0',
-  METRICS_HOST: '127.0.0.1',
-  METRICS_PORT: '0',
-  LOG_LEVEL: 'info',
-};
-
-interface Proc {
-  name: string;
-  child: ChildProcess;
-  output: () => string;
-}
-const procs: Proc[] = [];
-
-function start(name: string): Proc {
-  const child = spawn(process.execPath, vidprocArgs(name), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const proc = { name, child, output: () => out };
-  procs.push(proc);
-  return proc;
-}
-
-function waitFor(proc: Proc, pattern: RegExp): Promise<RegExpExecArray> {
-  return eventually(
-    () => {
-      const match = pattern.exec(proc.output());
-      if (!match && proc.child.exitCode !== null) throw new Error(`${proc.name} exited (${proc.child.exitCode}):\n${proc.output()}`);
-      return match ?? undefined;
-    },
-    { timeoutMs: 90_000 },
-  );
-}
+const env = { ...vidprocEnv(config), METRICS_HOST: '127.0.0.1', METRICS_PORT: '0', LOG_LEVEL: 'info' };
 
 const METRICS_AT = /"url":"http:\/\/(127\.0\.0\.1:\d+)\/metrics"[^\n]*"msg":"metrics listening"/;
 
@@ -70,27 +27,20 @@ let apiUrl: string;
 const targets: Record<string, string> = {};
 
 beforeAll(async () => {
-  const worker = start('worker');
-  const bridge = start('bridge');
-  const api = start('api');
-  for (const proc of [worker, bridge, api]) targets[proc.name] = (await waitFor(proc, METRICS_AT))[1]!;
-  await waitFor(worker, /"msg":"worker running"/);
-  await waitFor(bridge, /"msg":"connected to RabbitMQ"/);
-  apiUrl = (await waitFor(api, /"url":"(http:\/\/127\.0\.0\.1:\d+)"[^\n]*"msg":"api listening"/))[1]!;
+  const worker = startVidproc('worker', env);
+  const bridge = startVidproc('bridge', env);
+  const api = startVidproc('api', env);
+  for (const proc of [worker, bridge, api]) targets[proc.name] = (await proc.waitFor(METRICS_AT))[1]!;
+  await worker.waitFor(READY.worker);
+  await bridge.waitFor(READY.bridge);
+  apiUrl = (await api.waitFor(/"url":"(http:\/\/127\.0\.0\.1:\d+)"[^\n]*"msg":"api listening"/))[1]!;
   prometheus = await startPrometheus({ 'vidproc-worker': [targets.worker!], 'vidproc-bridge': [targets.bridge!], 'vidproc-api': [targets.api!] }, 2);
   publisher = await createEventPublisher(config.AMQP_URL, config);
 }, 180_000);
 
 afterAll(async () => {
   await prometheus?.stop();
-  await Promise.all(
-    procs.map(async ({ child }) => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }),
-  );
+  await stopVidprocs();
   await publisher?.deleteTopology();
   await publisher?.close();
 }, 60_000);

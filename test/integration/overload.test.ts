@@ -8,48 +8,20 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Api } from '../../src/api/app.js';
-import { signDevToken } from '../../src/api/lib/auth.js';
 import { createLiveViews, type AskWorkflow } from '../../src/api/lib/live-views.js';
 import { connectDatabase } from '../../src/db/index.js';
-import { findVideo } from '../../src/db/video-store.js';
 import type { VideoState } from '../../src/domain/video.js';
-import { createVideoGateway, type VideoGateway } from '../../src/temporal/video-gateway.js';
-import { closeTestApis, startTestApi } from '../support/api.js';
-import { ev, uniqueId } from '../support/events.js';
-import { eventually, startHarness, type TemporalHarness } from '../support/env.js';
+import { uniqueId } from '../support/events.js';
+import { eventually } from '../support/env.js';
+import { startReadFixture, type ReadFixture } from '../support/read-fixture.js';
 
-let h: TemporalHarness;
-let videos: VideoGateway;
-const tokens: Record<string, string> = {};
+let fx: ReadFixture;
+beforeAll(async () => void (fx = await startReadFixture({ alice: [], bob: [], carol: [] })));
+afterAll(() => fx?.stop());
 
-beforeAll(async () => {
-  h = await startHarness();
-  videos = createVideoGateway(h.client, { taskQueue: h.config.TEMPORAL_TASK_QUEUE });
-  const secret = h.config.AUTH_JWT_SECRET!;
-  for (const user of ['alice', 'bob', 'carol']) tokens[user] = await signDevToken(secret, user);
-});
-afterAll(async () => {
-  await closeTestApis();
-  await h?.stop();
-});
-
-const get = (app: Api, path: string, as: string): Promise<Response> =>
-  Promise.resolve(app.request(path, { headers: { Authorization: `Bearer ${tokens[as]}` } }));
+const get = (app: Api, path: string, as: string): Promise<Response> => fx.get(app, path, as);
 const getVideo = (app: Api, videoId: string, as = 'alice') => get(app, `/v1/videos/${videoId}`, as);
-
-const storedAs = (videoId: string, check: (video: VideoState) => boolean) =>
-  eventually(async () => {
-    const video = await findVideo(h.orm.em.fork(), videoId);
-    return video && check(video) ? video : undefined;
-  });
-
-/** A video of alice's, processing, in Postgres (so a read asks its workflow). */
-async function inFlightVideo(): Promise<VideoState> {
-  const videoId = uniqueId();
-  await videos.register(videoId, 'alice');
-  await videos.sendEvent(ev.started(videoId));
-  return storedAs(videoId, (v) => v.status === 'processing');
-}
+const inFlightVideo = () => fx.inFlightVideo();
 
 /** The real gateway's query; the queries of `heldIds` wait until released. Counts every query sent. */
 function heldQueries(heldIds: Set<string>) {
@@ -59,7 +31,7 @@ function heldQueries(heldIds: Set<string>) {
   const ask: AskWorkflow = async (videoId, timeoutMs) => {
     sent.push(videoId);
     if (heldIds.has(videoId)) await released;
-    return videos.liveStatus(videoId, timeoutMs);
+    return fx.videos.liveStatus(videoId, timeoutMs);
   };
   return { ask, sent, release };
 }
@@ -78,7 +50,7 @@ describe('past the bound on workflow queries (API_MAX_CONCURRENT_QUERIES)', () =
     const [busyOne, other] = [await inFlightVideo(), await inFlightVideo()];
     const held = heldQueries(new Set([busyOne.videoId]));
     const liveViews = createLiveViews(held.ask, { maxAgeMs: 0, timeoutMs: 10_000, maxConcurrent: 1, patienceMs: 10_000 });
-    const { app } = startTestApi(h, { videos, liveViews });
+    const { app } = fx.startApi({ liveViews });
 
     // The one query this process may have under way: held (the video's own read waits for it).
     const waiting = getVideo(app, busyOne.videoId);
@@ -110,7 +82,7 @@ describe('past the bound on workflow queries (API_MAX_CONCURRENT_QUERIES)', () =
     const busyOne = await inFlightVideo();
     const held = heldQueries(new Set([busyOne.videoId]));
     const liveViews = createLiveViews(held.ask, { maxAgeMs: 0, timeoutMs: 10_000, maxConcurrent: 1, patienceMs: 100 });
-    const { app } = startTestApi(h, { videos, liveViews });
+    const { app } = fx.startApi({ liveViews });
     const waiting = getVideo(app, busyOne.videoId);
     await eventually(() => (liveViews.inFlight() === 1 ? true : undefined));
 
@@ -125,7 +97,7 @@ describe('past the bound on workflow queries (API_MAX_CONCURRENT_QUERIES)', () =
     const other = await inFlightVideo();
     const deadOrm = await connectDatabase('postgres://postgres@127.0.0.1:1/vidproc');
     try {
-      const noDb = startTestApi(h, { videos, orm: deadOrm, liveViews }).app;
+      const noDb = fx.startApi({ orm: deadOrm, liveViews }).app;
       const refused = await getVideo(noDb, other.videoId);
       expect(refused.status).toBe(503);
       expect(refused.headers.get('Retry-After')).toBe('1');
@@ -146,7 +118,7 @@ describe('past the bound on workflow queries (API_MAX_CONCURRENT_QUERIES)', () =
     const busyOne = await inFlightVideo();
     const held = heldQueries(new Set([busyOne.videoId]));
     const liveViews = createLiveViews(held.ask, { maxAgeMs: 0, timeoutMs: 10_000, maxConcurrent: 1, patienceMs: 10_000 });
-    const { app } = startTestApi(h, { videos, liveViews });
+    const { app } = fx.startApi({ liveViews });
     const waiting = getVideo(app, busyOne.videoId);
     await eventually(() => (liveViews.inFlight() === 1 ? true : undefined));
 
@@ -168,7 +140,7 @@ describe('a workflow slower than LIVE_VIEW_PATIENCE', () => {
     const slow = await inFlightVideo();
     const held = heldQueries(new Set([slow.videoId]));
     const liveViews = createLiveViews(held.ask, { maxAgeMs: 60_000, timeoutMs: 10_000, patienceMs: 50 });
-    const { app } = startTestApi(h, { videos, liveViews });
+    const { app } = fx.startApi({ liveViews });
 
     const before = Date.now();
     const res = await getVideo(app, slow.videoId);
@@ -194,7 +166,7 @@ describe('per-user rate limits on /v1 (API_RATE_LIMIT per API_RATE_LIMIT_WINDOW)
   const policy = `"per-user";q=${LIMIT};w=60`;
 
   it('answers 429 with Retry-After and the RateLimit headers only past the limit, and one user is not limited by another', async () => {
-    const { app } = startTestApi(h, { videos, rateLimit: { limit: LIMIT, windowMs: 60_000 } });
+    const { app } = fx.startApi({ rateLimit: { limit: LIMIT, windowMs: 60_000 } });
     const path = '/v1/videos?limit=1';
 
     for (let i = 1; i <= LIMIT; i++) {
@@ -221,7 +193,7 @@ describe('per-user rate limits on /v1 (API_RATE_LIMIT per API_RATE_LIMIT_WINDOW)
   });
 
   it('counts again once the window has passed', async () => {
-    const { app } = startTestApi(h, { videos, rateLimit: { limit: 2, windowMs: 1_000 } });
+    const { app } = fx.startApi({ rateLimit: { limit: 2, windowMs: 1_000 } });
     const path = '/v1/videos?limit=1';
     expect([(await get(app, path, 'carol')).status, (await get(app, path, 'carol')).status]).toEqual([200, 200]);
     const limited = await get(app, path, 'carol');
@@ -231,18 +203,18 @@ describe('per-user rate limits on /v1 (API_RATE_LIMIT per API_RATE_LIMIT_WINDOW)
   });
 
   it('is off with a limit of 0, and does not count requests refused before (no token)', async () => {
-    const { app } = startTestApi(h, { videos, rateLimit: { limit: 0, windowMs: 1_000 } });
+    const { app } = fx.startApi({ rateLimit: { limit: 0, windowMs: 1_000 } });
     const responses = await Promise.all(Array.from({ length: 20 }, () => get(app, '/v1/videos?limit=1', 'alice')));
     expect(responses.map((r) => r.status)).toEqual(Array(20).fill(200));
     expect(responses[0]!.headers.get('RateLimit')).toBeNull();
 
-    const limited = startTestApi(h, { videos, rateLimit: { limit: 1, windowMs: 60_000 } }).app;
+    const limited = fx.startApi({ rateLimit: { limit: 1, windowMs: 60_000 } }).app;
     for (let i = 0; i < 3; i++) expect((await limited.request('/v1/videos')).status).toBe(401);
     expect((await get(limited, '/v1/videos?limit=1', 'alice')).status).toBe(200);
   });
 
   it('is declared on every /v1 operation of the OpenAPI document', async () => {
-    const { app } = startTestApi(h, { videos });
+    const { app } = fx.startApi();
     const doc = (await (await app.request('/openapi.json')).json()) as {
       paths: Record<string, Record<string, { responses: Record<string, { headers?: Record<string, unknown> }> }>>;
     };

@@ -6,66 +6,40 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Api } from '../../src/api/app.js';
-import { signDevToken } from '../../src/api/lib/auth.js';
 import { createLiveViews, type AskWorkflow } from '../../src/api/lib/live-views.js';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { ormConfig } from '../../src/db/config.js';
 import { findVideo } from '../../src/db/video-store.js';
 import type { VideoState, VideoView } from '../../src/domain/video.js';
-import { createVideoGateway, type LiveStatus, type VideoGateway } from '../../src/temporal/video-gateway.js';
-import { closeTestApis, startTestApi, type TestApi } from '../support/api.js';
+import type { LiveStatus } from '../../src/temporal/video-gateway.js';
+import type { TestApi } from '../support/api.js';
 import { ev, uniqueId } from '../support/events.js';
-import { eventually, startHarness, type TemporalHarness } from '../support/env.js';
+import { eventually } from '../support/env.js';
+import { startReadFixture, type ReadFixture } from '../support/read-fixture.js';
 
-let h: TemporalHarness;
-let videos: VideoGateway;
-const tokens: Record<string, string> = {};
+let fx: ReadFixture;
+beforeAll(async () => void (fx = await startReadFixture({ alice: [], bob: [], ops: ['operator'] })));
+afterAll(() => fx?.stop());
 
-beforeAll(async () => {
-  h = await startHarness();
-  videos = createVideoGateway(h.client, { taskQueue: h.config.TEMPORAL_TASK_QUEUE });
-  const secret = h.config.AUTH_JWT_SECRET!;
-  tokens.alice = await signDevToken(secret, 'alice');
-  tokens.bob = await signDevToken(secret, 'bob');
-  tokens.ops = await signDevToken(secret, 'ops', ['operator']);
-});
-afterAll(async () => {
-  await closeTestApis();
-  await h?.stop();
-});
-
-const get = (app: Api, videoId: string, as: string, headers: Record<string, string> = {}): Promise<Response> =>
-  Promise.resolve(app.request(`/v1/videos/${videoId}`, { headers: { Authorization: `Bearer ${tokens[as]}`, ...headers } }));
-
-const stored = (videoId: string, check: (video: VideoState) => boolean) =>
-  eventually(async () => {
-    const video = await findVideo(h.orm.em.fork(), videoId);
-    return video && check(video) ? video : undefined;
-  });
+const get = (app: Api, videoId: string, as: string, headers: Record<string, string> = {}) => fx.get(app, `/v1/videos/${videoId}`, as, headers);
 
 /** A video of alice's, finished and in Postgres. */
 async function finishedVideo(): Promise<VideoState> {
   const videoId = uniqueId();
-  await videos.register(videoId, 'alice');
-  await videos.sendEvent(ev.completed(videoId, 'https://cdn.example.com/done.zip'));
-  return stored(videoId, (v) => v.status === 'completed');
+  await fx.videos.register(videoId, 'alice');
+  await fx.videos.sendEvent(ev.completed(videoId, 'https://cdn.example.com/done.zip'));
+  return fx.stored(videoId, (v) => v.status === 'completed');
 }
 
-/** A video of alice's, processing, in Postgres (so a read asks its workflow). */
-async function inFlightVideo(): Promise<string> {
-  const videoId = uniqueId();
-  await videos.register(videoId, 'alice');
-  await videos.sendEvent(ev.started(videoId));
-  await stored(videoId, (v) => v.status === 'processing');
-  return videoId;
-}
+/** A video of alice's, processing, in Postgres (so a read asks its workflow): its id. */
+const inFlightVideo = async () => (await fx.inFlightVideo()).videoId;
 
 /** The real gateway's query, counted. */
 function countedQueries() {
   const counted = { calls: 0 };
   const ask: AskWorkflow = (videoId, timeoutMs) => {
     counted.calls++;
-    return videos.liveStatus(videoId, timeoutMs);
+    return fx.videos.liveStatus(videoId, timeoutMs);
   };
   return { counted, ask };
 }
@@ -82,10 +56,10 @@ describe("a finished video's view, kept in memory", () => {
   it('is read from Postgres once, then served with no database round trip', async () => {
     // This API's own connection to Postgres, whose every query is counted (MikroORM's query log).
     const queries: string[] = [];
-    const orm = await MikroORM.init(ormConfig(h.config.DATABASE_URL, { debug: ['query'], logger: (line) => void queries.push(line) }));
+    const orm = await MikroORM.init(ormConfig(fx.h.config.DATABASE_URL, { debug: ['query'], logger: (line) => void queries.push(line) }));
     const videoReads = () => queries.filter((q) => q.includes('from "videos"')).length;
     try {
-      const { app, deps }: TestApi = startTestApi(h, { orm, videos });
+      const { app, deps }: TestApi = fx.startApi({ orm });
       const video = await finishedVideo();
 
       const first = await get(app, video.videoId, 'alice');
@@ -119,7 +93,7 @@ describe("a finished video's view, kept in memory", () => {
   });
 
   it('is never served to another user: a 404 exactly like an unknown video, whatever If-None-Match says', async () => {
-    const { app, deps } = startTestApi(h, { videos });
+    const { app, deps } = fx.startApi();
     const video = await finishedVideo();
     const mine = await get(app, video.videoId, 'alice');
     expect(mine.status).toBe(200);
@@ -141,13 +115,13 @@ describe("a finished video's view, kept in memory", () => {
   });
 
   it('is final: a late event (even one that changes nothing) drops it, and the next read has the new version', async () => {
-    const { app, deps } = startTestApi(h, { videos });
+    const { app, deps } = fx.startApi();
     const video = await finishedVideo();
     const first = (await (await get(app, video.videoId, 'alice')).json()) as VideoView;
     expect(deps.finalViews.get(video.videoId)?.view.version).toBe(first.version);
 
-    await videos.sendEvent(ev.progress(video.videoId, 50)); // ignored ("already completed"), but a history line
-    await stored(video.videoId, (v) => v.version === first.version + 1);
+    await fx.videos.sendEvent(ev.progress(video.videoId, 50)); // ignored ("already completed"), but a history line
+    await fx.stored(video.videoId, (v) => v.version === first.version + 1);
     const later = await eventually(async () => {
       const view = (await (await get(app, video.videoId, 'alice')).json()) as VideoView;
       return view.version === first.version + 1 ? view : undefined;
@@ -160,11 +134,11 @@ describe("a finished video's view, kept in memory", () => {
   });
 
   it('is not kept while the video has no owner: the owner a late uploaded event names reads it', async () => {
-    const { app, deps } = startTestApi(h, { videos });
+    const { app, deps } = fx.startApi();
     const videoId = uniqueId();
-    await videos.sendEvent(ev.started(videoId));
-    await videos.sendEvent(ev.completed(videoId));
-    await stored(videoId, (v) => v.status === 'completed');
+    await fx.videos.sendEvent(ev.started(videoId));
+    await fx.videos.sendEvent(ev.completed(videoId));
+    await fx.stored(videoId, (v) => v.status === 'completed');
 
     const byOps = await get(app, videoId, 'ops');
     expect(byOps.status).toBe(200);
@@ -172,8 +146,8 @@ describe("a finished video's view, kept in memory", () => {
     expect(deps.finalViews.get(videoId)).toBeUndefined();
     expect((await get(app, videoId, 'alice')).status).toBe(404);
 
-    await videos.sendEvent(ev.uploaded(videoId, 'alice'));
-    await stored(videoId, (v) => v.userId === 'alice');
+    await fx.videos.sendEvent(ev.uploaded(videoId, 'alice'));
+    await fx.stored(videoId, (v) => v.userId === 'alice');
     const byAlice = await get(app, videoId, 'alice');
     expect(byAlice.status).toBe(200);
     expect(await byAlice.json()).toMatchObject({ status: 'completed', userId: 'alice' });
@@ -181,9 +155,9 @@ describe("a finished video's view, kept in memory", () => {
 
   it('is not kept with FINAL_VIEW_CACHE_SIZE 0', async () => {
     const { createFinalViews } = await import('../../src/api/lib/final-views.js');
-    const harnessApi = startTestApi(h, { videos });
+    const harnessApi = fx.startApi();
     const off = createFinalViews(harnessApi.feed, { max: 0 });
-    const { app } = startTestApi(h, { videos, finalViews: off });
+    const { app } = fx.startApi({ finalViews: off });
     const video = await finishedVideo();
     expect((await get(app, video.videoId, 'alice')).status).toBe(200);
     expect(off.get(video.videoId)).toBeUndefined();
@@ -204,7 +178,7 @@ describe('reads of a video in flight', () => {
       return status;
     };
     const liveViews = createLiveViews(held, { maxAgeMs: 0, timeoutMs: 10_000 });
-    const { app } = startTestApi(h, { videos, liveViews });
+    const { app } = fx.startApi({ liveViews });
 
     const reads = Array.from({ length: 20 }, () => get(app, videoId, 'alice'));
     await eventually(() => (liveViews.stats().joined === 19 ? true : undefined));
@@ -228,7 +202,7 @@ describe('reads of a video in flight', () => {
     let clock = 10_000;
     // No refresh in the background here (refreshAfterMs = the bound): each query is one a read waits for.
     const liveViews = createLiveViews(ask, { maxAgeMs: 250, timeoutMs: 1_000, refreshAfterMs: 250, now: () => clock });
-    const { app } = startTestApi(h, { videos, liveViews });
+    const { app } = fx.startApi({ liveViews });
 
     const first = await get(app, videoId, 'alice');
     expect(first.headers.get('X-Status-Source')).toBe('workflow');
@@ -237,9 +211,9 @@ describe('reads of a video in flight', () => {
     const seen = (await first.json()) as VideoView;
     expect(counted.calls).toBe(1);
 
-    await videos.sendEvent(ev.progress(videoId, 30));
+    await fx.videos.sendEvent(ev.progress(videoId, 30));
     await eventually(async () => {
-      const live = await videos.liveStatus(videoId, 2_000);
+      const live = await fx.videos.liveStatus(videoId, 2_000);
       return live.kind === 'live' && live.view.progress === 30 ? true : undefined;
     });
 
@@ -264,11 +238,11 @@ describe('reads of a video in flight', () => {
     const { counted, ask } = countedQueries();
     let clock = 10_000;
     const liveViews = createLiveViews(ask, { maxAgeMs: 250, timeoutMs: 1_000, now: () => clock });
-    const { app } = startTestApi(h, { videos, liveViews });
+    const { app } = fx.startApi({ liveViews });
     const seen = (await (await get(app, videoId, 'alice')).json()) as VideoView;
-    await videos.sendEvent(ev.progress(videoId, 40));
+    await fx.videos.sendEvent(ev.progress(videoId, 40));
     await eventually(async () => {
-      const live = await videos.liveStatus(videoId, 2_000);
+      const live = await fx.videos.liveStatus(videoId, 2_000);
       return live.kind === 'live' && live.view.progress === 40 ? true : undefined;
     });
 
@@ -287,8 +261,8 @@ describe('reads of a video in flight', () => {
 
   it("are never served a reused view of another user's video", async () => {
     const videoId = await inFlightVideo();
-    const liveViews = createLiveViews(videos.liveStatus, { maxAgeMs: 60_000, timeoutMs: 1_000 });
-    const { app } = startTestApi(h, { videos, liveViews });
+    const liveViews = createLiveViews(fx.videos.liveStatus, { maxAgeMs: 60_000, timeoutMs: 1_000 });
+    const { app } = fx.startApi({ liveViews });
     expect((await get(app, videoId, 'alice')).status).toBe(200);
     expect(liveViews.recent(videoId)).toBeDefined();
     const theirs = await get(app, videoId, 'bob');
@@ -298,10 +272,10 @@ describe('reads of a video in flight', () => {
 
   it("show this process's own changes at once: a registration, an operator's action", async () => {
     const videoId = await inFlightVideo();
-    const liveViews = createLiveViews(videos.liveStatus, { maxAgeMs: 60_000, timeoutMs: 1_000 });
-    const { app } = startTestApi(h, { videos, liveViews });
+    const liveViews = createLiveViews(fx.videos.liveStatus, { maxAgeMs: 60_000, timeoutMs: 1_000 });
+    const { app } = fx.startApi({ liveViews });
     const call = (path: string, as: string, body: unknown) =>
-      app.request(path, { method: 'POST', headers: { Authorization: `Bearer ${tokens[as]}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      app.request(path, { method: 'POST', headers: { Authorization: `Bearer ${fx.token(as)}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
 
     const before = (await (await get(app, videoId, 'alice')).json()) as VideoView;
     const registered = await call('/v1/videos', 'alice', { videoId, fileName: 'named-later.mp4' });
@@ -324,9 +298,9 @@ describe('reads of a video whose workflow does not answer', () => {
       return { kind: 'unavailable', error: new Error('not answering') } satisfies LiveStatus;
     };
     const liveViews = createLiveViews(notAnswering, { maxAgeMs: 60_000, timeoutMs: 1_000 });
-    const { app } = startTestApi(h, { videos, liveViews });
+    const { app } = fx.startApi({ liveViews });
     const videoId = await inFlightVideo();
-    const row = await findVideo(h.orm.em.fork(), videoId);
+    const row = await findVideo(fx.h.orm.em.fork(), videoId);
     for (let i = 1; i <= 2; i++) {
       const before = Date.now();
       const res = await get(app, videoId, 'alice');
@@ -345,7 +319,7 @@ describe('reads of a video whose workflow does not answer', () => {
 
 describe('the OpenAPI document', () => {
   it('declares the read headers on the 200 of GET /v1/videos/{videoId}', async () => {
-    const { app } = startTestApi(h, { videos });
+    const { app } = fx.startApi();
     const doc = (await (await app.request('/openapi.json')).json()) as {
       paths: Record<string, { get: { responses: Record<string, { headers?: Record<string, { schema: unknown }> }> } }>;
     };

@@ -6,7 +6,6 @@
  * every video ends right; no event is applied twice; each video's history moves only forward;
  * nothing is lost; and both bridges and both workers did part of the work.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import proto from '@temporalio/proto';
 import { connect, type ChannelModel } from 'amqplib';
@@ -17,10 +16,10 @@ import { EVENT_TYPES } from '../../src/domain/events.js';
 import type { VideoEvent } from '../../src/domain/event-schemas.js';
 import { connectClient } from '../../src/temporal/connection.js';
 import { getStatusQuery, workflowIdFor } from '../../src/workflows/definitions.js';
-import { vidprocArgs } from '../support/cli.js';
 import { createEventPublisher, type EventPublisher } from '../support/event-publisher.js';
 import { ev, uniqueId } from '../support/events.js';
 import { eventually, testConfig } from '../support/env.js';
+import { READY, startVidproc, stopVidprocs, vidprocEnv, type VidprocProcess } from '../support/vidproc-process.js';
 
 const VIDEOS = 200;
 const OWNERS = 5;
@@ -29,68 +28,11 @@ const SETTLE_TIMEOUT_MS = 240_000;
 const config = testConfig();
 const names = topologyNames(config);
 const prefix = uniqueId('so');
-const env: Record<string, string> = {
-  DATABASE_URL: config.DATABASE_URL,
-  TEMPORAL_ADDRESS: config.temporal.address,
-  TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
-  AMQP_URL: config.AMQP_URL,
-  AMQP_EXCHANGE: config.AMQP_EXCHANGE,
-  AMQP_QUEUE: config.AMQP_QUEUE,
-  AUTH_JWT_SECRET: config.AUTH_JWT_SECRET!,
-  ...(config.WORKFLOW_BUNDLE_PATH ? { WORKFLOW_BUNDLE_PATH: config.WORKFLOW_BUNDLE_PATH } : {}),
-  HOST: '127.0.0.1',
-  PORT: '0',
+const env = {
+  ...vidprocEnv(config),
   // The checks read every video with one operator's token, 40 requests at once: not a user to rate-limit.
   API_RATE_LIMIT: '0',
 };
-
-/** A `vidproc <command>` process and everything it wrote (JSON log lines). */
-interface Proc {
-  name: string;
-  child: ChildProcess;
-  output: () => string;
-  logLines: () => Array<Record<string, unknown>>;
-}
-
-const procs: Proc[] = [];
-
-function start(name: string, command: string, extra: Record<string, string>): Proc {
-  const child = spawn(process.execPath, vidprocArgs(command), { env: { ...process.env, ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const proc: Proc = {
-    name,
-    child,
-    output: () => out,
-    logLines: () =>
-      out
-        .split('\n')
-        .filter((line) => line.startsWith('{'))
-        .map((line) => JSON.parse(line) as Record<string, unknown>),
-  };
-  procs.push(proc);
-  return proc;
-}
-
-/** The first match of `pattern` in what the process wrote so far; fails (with its output) if it exits first. */
-function waitFor(proc: Proc, pattern: RegExp): Promise<RegExpExecArray> {
-  return eventually(
-    () => {
-      const match = pattern.exec(proc.output());
-      if (!match && proc.child.exitCode !== null) throw new Error(`${proc.name} exited (${proc.child.exitCode}):\n${proc.output()}`);
-      return match ?? undefined;
-    },
-    { timeoutMs: 60_000 },
-  );
-}
-
-async function stop(proc: Proc): Promise<number | null> {
-  if (proc.child.exitCode !== null) return proc.child.exitCode;
-  const exited = new Promise<number | null>((resolve) => proc.child.once('exit', resolve));
-  proc.child.kill('SIGTERM');
-  return exited;
-}
 
 /** What was published for one video, and what it must end as. */
 interface Plan {
@@ -136,9 +78,9 @@ const published = plans.flatMap((p) => p.messages);
 const timesPublished = new Map<string, number>();
 for (const e of published) timesPublished.set(e.id, (timesPublished.get(e.id) ?? 0) + 1);
 
-const workers = [0, 1].map((n) => ({ n, proc: undefined as Proc | undefined }));
-const bridges = [0, 1].map((n) => ({ n, proc: undefined as Proc | undefined }));
-let api: Proc;
+const workers = [0, 1].map((n) => ({ n, proc: undefined as VidprocProcess | undefined }));
+const bridges = [0, 1].map((n) => ({ n, proc: undefined as VidprocProcess | undefined }));
+let api: VidprocProcess;
 let apiUrl: string;
 let publisher: EventPublisher;
 let amqp: ChannelModel;
@@ -155,12 +97,12 @@ beforeAll(async () => {
   temporal = await connectClient(config.temporal);
   operatorToken = await signDevToken(config.AUTH_JWT_SECRET!, 'so-operator', [OPERATOR_ROLE]);
 
-  for (const w of workers) w.proc = start(`worker-${w.n}`, 'worker', { LOG_LEVEL: 'info' });
+  for (const w of workers) w.proc = startVidproc('worker', { ...env, LOG_LEVEL: 'info' }, { name: `worker-${w.n}` });
   // Debug: the bridge logs each event it signalled (and acked), with its id.
-  for (const b of bridges) b.proc = start(`bridge-${b.n}`, 'bridge', { LOG_LEVEL: 'debug' });
-  api = start('api', 'api', { LOG_LEVEL: 'info' });
-  await Promise.all(workers.map((w) => waitFor(w.proc!, /"msg":"worker running"/)));
-  apiUrl = (await waitFor(api, /"url":"(http:\/\/[^"]+)"[^\n]*"msg":"api listening"/))[1]!;
+  for (const b of bridges) b.proc = startVidproc('bridge', { ...env, LOG_LEVEL: 'debug' }, { name: `bridge-${b.n}` });
+  api = startVidproc('api', { ...env, LOG_LEVEL: 'info' });
+  await Promise.all(workers.map((w) => w.proc!.waitFor(READY.worker, 60_000)));
+  apiUrl = (await api.waitFor(READY.api, 60_000))[1]!;
 
   // Ready: two consumers on the queue (the bridges), two workers polling the task queue.
   await eventually(
@@ -179,7 +121,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const proc of procs.slice().reverse()) await stop(proc);
+  await stopVidprocs();
   await publisher?.deleteTopology().catch(() => undefined);
   await publisher?.close().catch(() => undefined);
   await amqp?.close().catch(() => undefined);
@@ -236,7 +178,7 @@ async function settled(): Promise<boolean> {
 }
 
 /** A bridge's "event signalled to its workflow" lines: the event ids it signalled to Temporal and then acked. */
-const signalledBy = (proc: Proc) =>
+const signalledBy = (proc: VidprocProcess) =>
   proc
     .logLines()
     .filter((l) => l.msg === 'events signalled to their workflow')
@@ -404,7 +346,7 @@ describe('two workers and two bridges on one queue and one task queue', () => {
 
     // All four stop cleanly, and the bridges leave nothing behind: a message a bridge took and
     // never acked goes back to the queue when it stops, and would show here; none was dead-lettered.
-    for (const proc of [...bridges, ...workers].map((x) => x.proc!)) expect(await stop(proc)).toBe(0);
+    for (const proc of [...bridges, ...workers].map((x) => x.proc!)) expect(await proc.stop()).toBe(0);
     const channel = await amqp.createChannel();
     expect((await channel.checkQueue(names.queue)).messageCount).toBe(0);
     expect((await channel.checkQueue(names.deadLetterQueue)).messageCount).toBe(0);

@@ -3,7 +3,6 @@
  * `vidproc api` run as they do in production (child processes, configured by OTEL_* only), with
  * RabbitMQ, the Temporal dev server and Postgres, exporting over OTLP/HTTP to a receiver here.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,11 +16,10 @@ import { toCloudEventMessage } from '../../src/amqp/cloudevent-message.js';
 import { topologyNames } from '../../src/amqp/topology.js';
 import { loadConfig } from '../../src/config/env.js';
 import type { VideoEvent } from '../../src/domain/event-schemas.js';
-import { vidprocArgs } from '../support/cli.js';
 import { createEventPublisher, type EventPublisher } from '../support/event-publisher.js';
 import { ev, uniqueId } from '../support/events.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.js';
-import { waitForOutput } from '../support/process-output.js';
+import { READY, startVidproc, stopVidprocs, type VidprocProcess } from '../support/vidproc-process.js';
 
 const SECRET = 'tracing-test-secret-tracing-test-secret-0123';
 const suffix = uniqueId('t');
@@ -43,15 +41,8 @@ let publisher: EventPublisher;
 let amqpUrl: string;
 let queue: string;
 let bundleDir: string;
+let api: VidprocProcess;
 let apiUrl: string;
-let apiOutput = '';
-const children: ChildProcess[] = [];
-
-function startVidproc(command: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, vidprocArgs(command), { env: { ...process.env, ...env } });
-  children.push(child);
-  return child;
-}
 
 beforeAll(async () => {
   receiver = await startOtlpReceiver();
@@ -80,19 +71,13 @@ beforeAll(async () => {
   };
   const worker = startVidproc('worker', env);
   startVidproc('bridge', env);
-  const api = startVidproc('api', env);
-  api.stdout!.on('data', (chunk: Buffer) => (apiOutput += chunk.toString()));
-  const [, listening] = await Promise.all([
-    waitForOutput(worker, /"msg":"worker running"/, 90_000),
-    waitForOutput(api, /"url":"(http:[^"]+)"[^\n]*"msg":"api listening"/, 90_000),
-  ]);
+  api = startVidproc('api', env);
+  const [, listening] = await Promise.all([worker.waitFor(READY.worker, 90_000), api.waitFor(READY.api, 90_000)]);
   apiUrl = listening[1]!;
 }, 150_000);
 
 afterAll(async () => {
-  await Promise.all(
-    children.map((child) => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGTERM'))))),
-  );
+  await stopVidprocs();
   await publisher?.deleteTopology();
   await publisher?.close();
   await receiver?.close();
@@ -224,10 +209,9 @@ describe('tracing (OTEL_* set)', () => {
     const server = one(spans, (span) => span.kind === SPAN_KIND.server, 'server');
     expect(server).toMatchObject({ service: 'vidproc-api', name: 'GET /v1/videos/:videoId', parentSpanId: parentId });
     expect(server.attributes).toMatchObject({ 'http.route': '/v1/videos/:videoId', 'http.response.status_code': 200 });
-    const requestLog = apiOutput
-      .split('\n')
-      .filter((line) => line.includes('"msg":"request"'))
-      .map((line) => JSON.parse(line) as { trace_id?: string; span_id?: string })
+    const requestLog = api
+      .logLines()
+      .filter((line) => line.msg === 'request')
       .find((line) => line.trace_id === traceId);
     expect(requestLog?.span_id).toBe(server.spanId);
   });
