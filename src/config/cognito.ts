@@ -11,7 +11,7 @@ export const COGNITO_USER_POOL_ID = /^([a-z]{2}(?:-[a-z]+)+-\d+)_[0-9A-Za-z]+$/;
 /** An app client id (Cognito's own pattern, at most 128 characters). */
 export const COGNITO_CLIENT_ID = /^[\w+]{1,128}$/;
 
-/** The kinds of token a pool issues that may be sent to an API (`token_use`); refresh tokens are not JWTs. */
+/** The kinds of token a pool issues that may be sent to an API (`token_use`); its refresh tokens are encrypted, for the pool alone. */
 export const COGNITO_TOKEN_USES = ['access', 'id'] as const;
 export type CognitoTokenUse = (typeof COGNITO_TOKEN_USES)[number];
 
