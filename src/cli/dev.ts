@@ -22,11 +22,12 @@ import { runUntilSignal, type Part } from './supervisor.js';
 const WEB_UI_PORT = 8233;
 
 export async function runDev(): Promise<void> {
-  const cfg = loadConfig();
+  const configured = loadConfig();
+  // No way to verify tokens configured: a secret for this run (the derived token rules follow it).
+  const devSecret = !configured.auth.secret && !configured.auth.jwksUrl;
+  const cfg = devSecret ? loadConfig({ ...process.env, AUTH_JWT_SECRET: randomBytes(32).toString('base64url') }) : configured;
   const logger = createLogger(cfg.LOG_LEVEL).child({ process: 'dev' });
   installTemporalRuntime(logger, await temporalSdkMetricsAddress(cfg)); // before the dev server, which would install a default one
-  const devSecret = !cfg.AUTH_JWT_SECRET && !cfg.AUTH_JWKS_URL;
-  if (devSecret) cfg.AUTH_JWT_SECRET = randomBytes(32).toString('base64url');
 
   const tracing = await traceProcess('dev', logger); // first in, last out (OTEL_* set: traced)
   const parts: Part[] = [() => Promise.resolve(tracing)];

@@ -5,6 +5,16 @@
 import { z } from 'zod';
 import { parseDuration } from '../domain/duration.js';
 import type { StallPolicy } from '../domain/stall.js';
+import {
+  COGNITO_CLIENT_ID,
+  COGNITO_GROUPS_CLAIM,
+  COGNITO_TOKEN_USES,
+  COGNITO_USER_POOL_ID,
+  cognitoIssuer,
+  isCognitoTokenUse,
+  cognitoJwksUrl,
+  type CognitoTokenUse,
+} from './cognito.js';
 import { parseMemorySize, sizeWorker, type WorkerSizingInput } from './worker-sizing.js';
 
 const optionalString = z
@@ -121,6 +131,21 @@ export const envSchema = z.object({
   AUTH_JWKS_CACHE_MAX_AGE: duration('10m'),
   /** A token with a key id the kept key set lacks makes it fetch the set again, at most this often. */
   AUTH_JWKS_COOLDOWN: duration('30s'),
+  /** The claim that lists the caller's roles, an array of strings (default `roles`; with AUTH_COGNITO_USER_POOL, `cognito:groups`). */
+  AUTH_ROLES_CLAIM: optionalString,
+  /** The roles (items of the roles claim) that make a caller an operator (default `operator`), comma-separated. */
+  AUTH_OPERATOR_ROLES: list,
+  /** An Amazon Cognito user pool whose tokens are accepted (its issuer and key set follow from it). */
+  AUTH_COGNITO_USER_POOL: optionalString.refine(
+    (v) => v === undefined || COGNITO_USER_POOL_ID.test(v),
+    'must be a Cognito user pool id like eu-west-1_AbC123xyz (<region>_<id>)',
+  ),
+  /** The pool's app clients whose tokens are accepted (access tokens' client_id, ID tokens' aud), comma-separated. */
+  AUTH_COGNITO_CLIENT_IDS: list.refine((ids) => ids.every((id) => COGNITO_CLIENT_ID.test(id)), 'must be app client ids (letters, digits, _ and +), comma-separated'),
+  /** The kinds of pool token accepted (`token_use`), comma-separated: `access` by default, `id` too if wanted. */
+  AUTH_COGNITO_TOKEN_USE: list
+    .refine((uses) => uses.every(isCognitoTokenUse), `must be a list of ${COGNITO_TOKEN_USES.join(', ')}`)
+    .transform((uses) => uses.filter(isCognitoTokenUse)),
   /** The largest request body the API accepts (bytes, or 64Ki, 1Mi): a larger one is a 413. */
   API_BODY_LIMIT: memorySize.refine((v) => v !== null, 'must be a size (not none)').transform((v) => v ?? 64 * 1024),
   /** Origins browsers may call the API from (CORS), comma-separated, or `*`; unset: CORS off. */
@@ -245,6 +270,8 @@ const configSchema = envSchema.transform((env, ctx) => ({
   /** Where the process serves its metrics (src/metrics/server.ts). */
   metrics: { enabled: env.METRICS_PORT !== 'off', host: env.METRICS_HOST, port: env.METRICS_PORT === 'off' ? 0 : env.METRICS_PORT },
   storage: storageSettings(env, ctx),
+  /** How the API verifies bearer tokens (src/api/lib/auth.ts's AuthOptions). */
+  auth: authSettings(env, ctx),
   /** The API's HTTP edge: body limit, CORS, the Node server's timeouts. */
   http: httpSettings(env, ctx),
   /** What sizes the worker (src/config/worker-sizing.ts); the process adds the cgroup's limit when none is set. */
@@ -259,6 +286,61 @@ const configSchema = envSchema.transform((env, ctx) => ({
     disableAfterMs: env.WEBHOOK_DISABLE_AFTER,
   },
 }));
+
+/**
+ * The token rules. With AUTH_COGNITO_USER_POOL the pool is the only issuer: its issuer and key set
+ * are derived from it, so the settings of any other issuer are refused rather than mixed in (an
+ * AUTH_JWT_SECRET would let a second party mint tokens; an AUTH_AUDIENCE would refuse every access
+ * token, which has no `aud`).
+ */
+function authSettings(env: z.output<typeof envSchema>, ctx: z.RefinementCtx) {
+  const refuse = (name: keyof typeof env, message: string) => ctx.addIssue({ code: 'custom', path: [name], message });
+  const common = {
+    jwksAlgorithms: env.AUTH_JWKS_ALGORITHMS,
+    maxTokenLifetimeMs: env.AUTH_MAX_TOKEN_LIFETIME,
+    clockToleranceMs: env.AUTH_CLOCK_TOLERANCE,
+    jwksCacheMaxAgeMs: env.AUTH_JWKS_CACHE_MAX_AGE,
+    jwksCooldownMs: env.AUTH_JWKS_COOLDOWN,
+    operatorRoles: env.AUTH_OPERATOR_ROLES.length > 0 ? env.AUTH_OPERATOR_ROLES : undefined,
+  };
+  const pool = env.AUTH_COGNITO_USER_POOL;
+  if (pool === undefined) {
+    if (env.AUTH_COGNITO_CLIENT_IDS.length > 0) refuse('AUTH_COGNITO_CLIENT_IDS', 'needs AUTH_COGNITO_USER_POOL');
+    if (env.AUTH_COGNITO_TOKEN_USE.length > 0) refuse('AUTH_COGNITO_TOKEN_USE', 'needs AUTH_COGNITO_USER_POOL');
+    return {
+      ...common,
+      secret: env.AUTH_JWT_SECRET,
+      jwksUrl: env.AUTH_JWKS_URL,
+      issuer: env.AUTH_ISSUER,
+      audience: env.AUTH_AUDIENCE,
+      rolesClaim: env.AUTH_ROLES_CLAIM,
+      cognito: undefined,
+    };
+  }
+  const issuer = cognitoIssuer(pool);
+  const notWithPool = 'not with AUTH_COGNITO_USER_POOL';
+  if (env.AUTH_JWT_SECRET !== undefined) {
+    refuse('AUTH_JWT_SECRET', `${notWithPool}: tokens come from the pool only (to share paging cursors between API instances, set API_CURSOR_SECRET)`);
+  }
+  if (env.AUTH_JWKS_URL !== undefined) refuse('AUTH_JWKS_URL', `${notWithPool}: its key set is ${cognitoJwksUrl(issuer)}`);
+  if (env.AUTH_ISSUER !== undefined) refuse('AUTH_ISSUER', `${notWithPool}: its issuer is ${issuer}`);
+  if (env.AUTH_AUDIENCE !== undefined) {
+    refuse('AUTH_AUDIENCE', `${notWithPool}: the app clients are AUTH_COGNITO_CLIENT_IDS (access tokens carry client_id, not aud)`);
+  }
+  if (env.AUTH_COGNITO_CLIENT_IDS.length === 0) {
+    refuse('AUTH_COGNITO_CLIENT_IDS', 'is required with AUTH_COGNITO_USER_POOL: the app clients whose tokens the API accepts');
+  }
+  const tokenUses: CognitoTokenUse[] = env.AUTH_COGNITO_TOKEN_USE.length > 0 ? env.AUTH_COGNITO_TOKEN_USE : ['access'];
+  return {
+    ...common,
+    secret: undefined,
+    jwksUrl: cognitoJwksUrl(issuer),
+    issuer,
+    audience: undefined,
+    rolesClaim: env.AUTH_ROLES_CLAIM ?? COGNITO_GROUPS_CLAIM,
+    cognito: { clientIds: env.AUTH_COGNITO_CLIENT_IDS, tokenUses },
+  };
+}
 
 function httpSettings(env: z.output<typeof envSchema>, ctx: z.RefinementCtx) {
   // Node refuses a headers timeout longer than the request timeout.

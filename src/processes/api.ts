@@ -68,17 +68,7 @@ export async function startApi(config: Config, logger: Logger): Promise<Running 
     http: { bodyLimitBytes: config.http.bodyLimitBytes, corsOrigins: config.http.corsOrigins },
     webhookDeliveries: createWebhookGateway(client, { taskQueue: config.temporal.taskQueue }),
     checkWebhookUrl: createEndpointUrlCheck(config.webhooks.allowPrivate),
-    authenticate: createAuthenticator({
-      secret: config.AUTH_JWT_SECRET,
-      jwksUrl: config.AUTH_JWKS_URL,
-      issuer: config.AUTH_ISSUER,
-      audience: config.AUTH_AUDIENCE,
-      jwksAlgorithms: config.AUTH_JWKS_ALGORITHMS,
-      maxTokenLifetimeMs: config.AUTH_MAX_TOKEN_LIFETIME,
-      clockToleranceMs: config.AUTH_CLOCK_TOLERANCE,
-      jwksCacheMaxAgeMs: config.AUTH_JWKS_CACHE_MAX_AGE,
-      jwksCooldownMs: config.AUTH_JWKS_COOLDOWN,
-    }),
+    authenticate: createAuthenticator(config.auth),
     readiness: { postgres: postgresCheck(orm), rabbitmq: broker.check, temporal: temporalCheck(connection) },
     logger: logger.child({ component: 'api' }),
   });

@@ -69,6 +69,16 @@ describe('createAuthenticator: what a token may be', () => {
     }
   });
 
+  it('reads the roles from the configured claim, and makes an operator of any of the configured operator roles', async () => {
+    const groups = { rolesClaim: 'cognito:groups', operatorRoles: ['operators', 'admins'] };
+    await expect(authenticate(groups)(await signed({ 'cognito:groups': ['viewers', 'admins'] }))).resolves.toEqual({ userId: 'alice', operator: true });
+    await expect(authenticate(groups)(await signed({ 'cognito:groups': ['operators'] }))).resolves.toEqual({ userId: 'alice', operator: true });
+    // The mapping replaces the default: `operator` itself is no longer an operator's role, nor is the `roles` claim read.
+    await expect(authenticate(groups)(await signed({ 'cognito:groups': ['operator'] }))).resolves.toEqual({ userId: 'alice', operator: false });
+    await expect(authenticate(groups)(await signed({ roles: ['operators'] }))).resolves.toEqual({ userId: 'alice', operator: false });
+    await expect(authenticate(groups)(await signed({ 'cognito:groups': 'operators' }))).rejects.toThrow(/claim cognito:groups must be an array of strings/);
+  });
+
   it('refuses a token that lives longer than the maximum lifetime (exp - iat, or exp - now without iat)', async () => {
     const year9999 = Date.parse('9999-01-01T00:00:00Z') / 1000;
     await expect(authenticate()(await signed({}, (j) => j.setExpirationTime(year9999)))).rejects.toThrow(/lives longer/);

@@ -89,6 +89,64 @@ describe('configuration', () => {
     bad({ AUTH_MAX_TOKEN_LIFETIME: 'forever' }, /AUTH_MAX_TOKEN_LIFETIME/);
   });
 
+  it('verifies tokens with the AUTH_* settings as given when no Cognito pool is set', () => {
+    expect(loadConfig({ AUTH_JWKS_URL: 'https://idp.example.com/jwks.json', AUTH_ISSUER: 'https://idp.example.com', AUTH_AUDIENCE: 'vidproc' }).auth).toEqual({
+      secret: undefined,
+      jwksUrl: 'https://idp.example.com/jwks.json',
+      issuer: 'https://idp.example.com',
+      audience: 'vidproc',
+      jwksAlgorithms: ['RS256', 'ES256'],
+      maxTokenLifetimeMs: 24 * 3_600_000,
+      clockToleranceMs: 30_000,
+      jwksCacheMaxAgeMs: 600_000,
+      jwksCooldownMs: 30_000,
+      rolesClaim: undefined,
+      operatorRoles: undefined,
+      cognito: undefined,
+    });
+    expect(loadConfig({ AUTH_ROLES_CLAIM: 'groups', AUTH_OPERATOR_ROLES: 'ops, admins' }).auth).toMatchObject({ rolesClaim: 'groups', operatorRoles: ['ops', 'admins'] });
+  });
+
+  it("derives a Cognito pool's issuer, key set and groups claim from its id, and accepts access tokens of the named app clients", () => {
+    const auth = loadConfig({ AUTH_COGNITO_USER_POOL: 'eu-west-1_AbC123xyz', AUTH_COGNITO_CLIENT_IDS: '1example23456789, 2other' }).auth;
+    expect(auth).toMatchObject({
+      secret: undefined,
+      issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123xyz',
+      jwksUrl: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123xyz/.well-known/jwks.json',
+      audience: undefined,
+      rolesClaim: 'cognito:groups',
+      operatorRoles: undefined,
+      cognito: { clientIds: ['1example23456789', '2other'], tokenUses: ['access'] },
+    });
+    const withId = loadConfig({
+      AUTH_COGNITO_USER_POOL: 'us-gov-west-1_Xy9',
+      AUTH_COGNITO_CLIENT_IDS: 'client1',
+      AUTH_COGNITO_TOKEN_USE: 'access,id',
+      AUTH_OPERATOR_ROLES: 'operators',
+      AUTH_ROLES_CLAIM: 'custom:roles',
+    }).auth;
+    expect(withId).toMatchObject({
+      issuer: 'https://cognito-idp.us-gov-west-1.amazonaws.com/us-gov-west-1_Xy9',
+      rolesClaim: 'custom:roles',
+      operatorRoles: ['operators'],
+      cognito: { clientIds: ['client1'], tokenUses: ['access', 'id'] },
+    });
+  });
+
+  it('refuses bad Cognito settings and settings that would mix another issuer into a pool, naming each', () => {
+    const bad = (env: Record<string, string>, message: RegExp) => expect(() => loadConfig(env)).toThrow(message);
+    const pool = { AUTH_COGNITO_USER_POOL: 'eu-west-1_AbC123xyz', AUTH_COGNITO_CLIENT_IDS: 'client1' };
+    bad({ AUTH_COGNITO_USER_POOL: 'AbC123xyz', AUTH_COGNITO_CLIENT_IDS: 'client1' }, /AUTH_COGNITO_USER_POOL: must be a Cognito user pool id/);
+    bad({ AUTH_COGNITO_USER_POOL: 'eu-west-1_AbC123xyz' }, /AUTH_COGNITO_CLIENT_IDS: is required with AUTH_COGNITO_USER_POOL/);
+    bad({ ...pool, AUTH_COGNITO_CLIENT_IDS: 'client 1' }, /AUTH_COGNITO_CLIENT_IDS: must be app client ids/);
+    bad({ ...pool, AUTH_COGNITO_TOKEN_USE: 'refresh' }, /AUTH_COGNITO_TOKEN_USE: must be a list of access, id/);
+    bad({ AUTH_COGNITO_CLIENT_IDS: 'client1', AUTH_COGNITO_TOKEN_USE: 'id' }, /AUTH_COGNITO_CLIENT_IDS: needs AUTH_COGNITO_USER_POOL[\s\S]*AUTH_COGNITO_TOKEN_USE: needs AUTH_COGNITO_USER_POOL/);
+    bad({ ...pool, AUTH_JWT_SECRET: 'x'.repeat(32) }, /AUTH_JWT_SECRET: not with AUTH_COGNITO_USER_POOL/);
+    bad({ ...pool, AUTH_JWKS_URL: 'https://idp.example.com/jwks.json' }, /AUTH_JWKS_URL: not with AUTH_COGNITO_USER_POOL: its key set is https:\/\/cognito-idp/);
+    bad({ ...pool, AUTH_ISSUER: 'https://idp.example.com' }, /AUTH_ISSUER: not with AUTH_COGNITO_USER_POOL/);
+    bad({ ...pool, AUTH_AUDIENCE: 'client1' }, /AUTH_AUDIENCE: not with AUTH_COGNITO_USER_POOL/);
+  });
+
   it('groups alerts past 3 a minute (10 ids named), links the dev Web UI only when it runs it, and paces commands at 10 a second, by default', () => {
     expect(loadConfig({}).alertGrouping).toEqual({ windowMs: 60_000, threshold: 3, sampleSize: 10, webUiUrl: 'http://127.0.0.1:8233' });
     expect(loadConfig({ TEMPORAL_ADDRESS: 'temporal:7233' }).alertGrouping.webUiUrl).toBeNull();

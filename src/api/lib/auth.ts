@@ -2,13 +2,16 @@
  * Bearer JWT authentication (jose): HS256 with AUTH_JWT_SECRET, or the AUTH_JWKS_ALGORITHMS
  * (RS256/ES256 by default) with keys from the AUTH_JWKS_URL key set; no other algorithm, whatever
  * the token's header says. `exp` and `sub` are required, a token may live at most
- * AUTH_MAX_TOKEN_LIFETIME, clocks may differ by AUTH_CLOCK_TOLERANCE; `roles`, when present, is an
- * array of strings (`operator` reads every video). A token that passed is kept until it expires
- * (at most 5 minutes), so that it is verified once.
+ * AUTH_MAX_TOKEN_LIFETIME, clocks may differ by AUTH_CLOCK_TOLERANCE; the roles claim (`roles`, or
+ * AUTH_ROLES_CLAIM), when present, is an array of strings, and one of AUTH_OPERATOR_ROLES in it
+ * (`operator`) makes the caller an operator, who reads every video. With a Cognito user pool the
+ * token must also be of an accepted `token_use` and app client (cognito-claims.ts). A token that
+ * passed is kept until it expires (at most 5 minutes), so that it is verified once.
  */
 import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { LIMITS } from '../../domain/events.js';
 import type { Principal } from '../../domain/video.js';
+import { cognitoRefusal, type CognitoTokenRules } from './cognito-claims.js';
 import { Lru } from './lru.js';
 
 export interface AuthOptions {
@@ -26,7 +29,15 @@ export interface AuthOptions {
   jwksCacheMaxAgeMs?: number;
   /** A token whose key id the kept set lacks refetches it at most this often (default 30 seconds). */
   jwksCooldownMs?: number;
+  /** The claim that lists the caller's roles (default `roles`). */
+  rolesClaim?: string;
+  /** Roles that make the caller an operator (default `operator`). */
+  operatorRoles?: readonly string[];
+  /** Tokens of an Amazon Cognito user pool (issuer and jwksUrl are the pool's): what else they must say. */
+  cognito?: CognitoTokenRules;
 }
+
+export const OPERATOR_ROLE = 'operator';
 
 export const AUTH_DEFAULTS = {
   jwksAlgorithms: ['RS256', 'ES256'],
@@ -36,6 +47,8 @@ export const AUTH_DEFAULTS = {
   jwksCooldownMs: 30_000,
   /** How long a key set fetch may take before the API answers 503. */
   jwksTimeoutMs: 5_000,
+  rolesClaim: 'roles',
+  operatorRoles: [OPERATOR_ROLE],
 } as const;
 
 export class AuthError extends Error {
@@ -48,8 +61,6 @@ export class AuthUnavailableError extends Error {
 }
 
 export type Authenticator = (token: string) => Promise<Principal>;
-
-export const OPERATOR_ROLE = 'operator';
 
 /** Tokens kept once verified (about 1 KB each: the token and who it is). */
 export const VERIFIED_TOKENS_KEPT = 10_000;
@@ -82,7 +93,7 @@ export function createAuthenticator(options: AuthOptions, { keep = VERIFIED_TOKE
 
 function createVerifier(options: AuthOptions, now: () => number): (token: string) => Promise<{ principal: Principal; expiresAt: number }> {
   if (!options.secret && !options.jwksUrl) {
-    throw new Error('authentication needs AUTH_JWT_SECRET or AUTH_JWKS_URL');
+    throw new Error('authentication needs AUTH_JWT_SECRET, AUTH_JWKS_URL or AUTH_COGNITO_USER_POOL');
   }
   const settings = { ...AUTH_DEFAULTS, ...definedOnly(options) };
   const secret = options.secret ? new TextEncoder().encode(options.secret) : undefined;
@@ -128,6 +139,10 @@ function createVerifier(options: AuthOptions, now: () => number): (token: string
       }
       throw new AuthError(`invalid token: ${err.message}`);
     }
+    if (options.cognito) {
+      const refusal = cognitoRefusal(payload, options.cognito);
+      if (refusal) throw new AuthError(refusal);
+    }
     if (typeof payload.sub !== 'string' || payload.sub.length === 0) throw new AuthError('token has no subject');
     if (payload.sub.length > LIMITS.userId) throw new AuthError(`token subject is longer than ${LIMITS.userId} characters`);
     // exp is required and checked by jwtVerify (a number of seconds), and so is iat when present.
@@ -137,17 +152,19 @@ function createVerifier(options: AuthOptions, now: () => number): (token: string
     if (expiresAt - issuedAt > settings.maxTokenLifetimeMs + settings.clockToleranceMs) {
       throw new AuthError(`token lives longer than ${settings.maxTokenLifetimeMs / 1000} seconds (exp - iat)`);
     }
-    return { principal: { userId: payload.sub, operator: hasOperatorRole(payload.roles) }, expiresAt };
+    const roles = rolesOf(payload, settings.rolesClaim);
+    return { principal: { userId: payload.sub, operator: roles.some((role) => settings.operatorRoles.includes(role)) }, expiresAt };
   };
 }
 
-/** `roles` is absent, or an array of strings; any other shape (a plain string, a number, mixed items) is refused. */
-function hasOperatorRole(roles: unknown): boolean {
-  if (roles === undefined) return false;
+/** The roles claim is absent (no roles), or an array of strings; any other shape (a plain string, a number, mixed items) is refused. */
+function rolesOf(payload: JWTPayload, claim: string): string[] {
+  const roles = payload[claim];
+  if (roles === undefined) return [];
   if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) {
-    throw new AuthError('token claim roles must be an array of strings');
+    throw new AuthError(`token claim ${claim} must be an array of strings`);
   }
-  return roles.includes(OPERATOR_ROLE);
+  return roles;
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {
