@@ -172,7 +172,7 @@ PY
 cat >"$work/split.py" <<'PY'
 """Split rendered manifests: CRD kinds (no schema in kubernetes-validate) go to a second file."""
 import sys, yaml
-crd_groups = ("monitoring.coreos.com/",)
+crd_groups = ("monitoring.coreos.com/", "external-secrets.io/")
 core, crd = [], []
 for d in yaml.safe_load_all(open(sys.argv[1])):
     if d:
