@@ -1,31 +1,24 @@
-# The vidproc chart (../charts/vidproc), installed into the cluster with the endpoints and
-# secrets of the infrastructure above. The migration Job runs as a pre-install/pre-upgrade hook.
-
-# An HS256 secret for API tokens when neither one nor a JWKS URL is given.
-resource "random_password" "auth_jwt_secret" {
-  count   = var.auth_jwt_secret == "" && var.auth_jwks_url == "" ? 1 : 0
-  length  = 48
-  special = false
-}
+# The vidproc chart (../charts/vidproc), installed into the cluster with the endpoints of the
+# infrastructure above. Its secrets come from Secrets Manager through the External Secrets Operator
+# (secrets.tf, external-secrets.tf), never through Terraform's state; its pre-install/pre-upgrade
+# hooks make vidproc's own database and broker users (bootstrap), register the Temporal namespace
+# and search attributes (temporal_mode = "cluster") and run the migration, in that order.
 
 locals {
-  db_master = try(jsondecode(data.aws_secretsmanager_secret_version.db_master[0].secret_string), null)
-
-  database_url = local.db_master == null ? "" : format(
-    "postgres://%s:%s@%s:%d/%s",
-    urlencode(local.db_master.username),
-    urlencode(local.db_master.password),
-    module.rds.db_instance_address,
-    module.rds.db_instance_port,
-    module.rds.db_instance_name,
-  )
-
-  # amqps://b-....mq.<region>.on.aws:5671 -> amqps://user:password@b-...:5671
-  amqp_url = replace(
-    aws_mq_broker.this.instances[0].endpoints[0],
-    "amqps://",
-    "amqps://${urlencode(var.mq_username)}:${urlencode(random_password.mq.result)}@",
-  )
+  # Sign-in: the Cognito pool (cognito.tf), unless auth_jwks_url names another identity provider.
+  # The variable names are the API's; the chart sets them from these values (config.auth).
+  auth_values = var.auth_jwks_url != "" ? {
+    jwksUrl  = var.auth_jwks_url
+    issuer   = var.auth_issuer
+    audience = var.auth_audience
+    } : {
+    jwksUrl          = "${local.cognito_issuer}/.well-known/jwks.json"
+    issuer           = local.cognito_issuer
+    audience         = ""
+    rolesClaim       = "cognito:groups"
+    cognitoClientIds = join(",", local.cognito_client_id)
+    tokenUse         = "access"
+  }
 
   chart_values = {
     image = {
@@ -41,16 +34,14 @@ locals {
     }
     config = {
       temporal = {
-        address   = var.temporal_address
+        address   = local.temporal_effective_addr
         namespace = var.temporal_namespace
         taskQueue = var.temporal_task_queue
-        tls       = var.temporal_tls
+        tls       = local.temporal_in_cluster ? false : var.temporal_tls
+        # Links in grouped alerts: the Web UI through the operator's port-forward, or Temporal Cloud's.
+        webUiUrl = local.temporal_in_cluster ? local.temporal_ui_local_url : "https://cloud.temporal.io"
       }
-      auth = {
-        jwksUrl  = var.auth_jwks_url
-        issuer   = var.auth_issuer
-        audience = var.auth_audience
-      }
+      auth = local.auth_values
       database = {
         sslMode  = "verify-full"
         caBundle = try(data.http.rds_ca_bundle[0].response_body, "")
@@ -61,17 +52,55 @@ locals {
         uploadBucket = aws_s3_bucket.media.id
       }
     }
+    # The internal NLB that API Gateway's VPC link reaches (apigw.tf); only the VPC link's security group may connect.
+    service = {
+      awsLoadBalancer = {
+        enabled        = true
+        name           = local.api_nlb_name
+        securityGroups = [aws_security_group.api_nlb.id]
+      }
+    }
+    # The api pods accept connections from inside the VPC only (the NLB's addresses, the kubelet's probes).
+    networkPolicy = {
+      apiIngressFrom = [{ ipBlock = { cidr = var.vpc_cidr } }]
+    }
+    api = {
+      # API Gateway answers within 30 s and does not stream: end live streams before that (clients
+      # reconnect with Last-Event-ID), and keep idle connections longer than its keep-alive.
+      extraEnv = [
+        { name = "SSE_MAX_DURATION", value = "25s" },
+        { name = "API_KEEP_ALIVE_TIMEOUT", value = "75s" },
+      ]
+    }
+    temporalSetup = {
+      enabled = local.temporal_in_cluster
+    }
   }
 
+  # Secrets: through ESO from Secrets Manager, and vidproc's own users made by the bootstrap hook;
+  # or an existing Secret of yours (app_existing_secret), then neither.
   chart_secret_values = var.app_existing_secret != "" ? {
     secrets = { existingSecret = var.app_existing_secret }
     } : {
-    secrets = {
-      databaseUrl     = local.database_url
-      amqpUrl         = local.amqp_url
-      authJwtSecret   = var.auth_jwt_secret != "" ? var.auth_jwt_secret : try(random_password.auth_jwt_secret[0].result, "")
-      temporalApiKey  = var.temporal_api_key
-      alertWebhookUrl = var.alert_webhook_url
+    externalSecrets = {
+      enabled     = true
+      secretStore = { create = true, region = var.region }
+      database    = aws_secretsmanager_secret.db_app.arn
+      broker      = aws_secretsmanager_secret.mq_app.arn
+      env         = { for name in local.app_extra_names : name => { key = aws_secretsmanager_secret.app_extra[0].arn, property = name } }
+    }
+    bootstrap = {
+      enabled = true
+      database = {
+        adminSecret = module.rds.db_instance_master_user_secret_arn
+        host        = module.rds.db_instance_address
+        port        = module.rds.db_instance_port
+        name        = module.rds.db_instance_name
+      }
+      broker = {
+        adminSecret   = aws_secretsmanager_secret.mq.arn
+        managementUrl = aws_mq_broker.this.instances[0].console_url
+      }
     }
   }
 }
@@ -84,22 +113,34 @@ resource "helm_release" "vidproc" {
   namespace        = var.k8s_namespace
   create_namespace = true
 
-  # Wait for the Deployments to be ready; the migration hook runs first. On failure the release
-  # is marked failed (helm rollback / re-apply), nothing is torn down.
+  # Wait for the Deployments to be ready and the api's NLB to exist; the hooks run first. On
+  # failure the release is marked failed (helm rollback / re-apply), nothing is torn down.
   wait    = true
-  timeout = 600
+  timeout = 900
 
   values = [
     yamlencode(local.chart_values),
+    yamlencode(local.chart_secret_values),
     yamlencode(var.chart_values),
-    # Secrets through values, not `set`, so that commas and dots in them need no escaping;
-    # the whole document is sensitive in the plan.
-    sensitive(yamlencode(local.chart_secret_values)),
   ]
+
+  lifecycle {
+    precondition {
+      condition     = local.temporal_in_cluster || var.temporal_address != ""
+      error_message = "temporal_address is required with temporal_mode = \"cloud\" (or set temporal_mode = \"cluster\")."
+    }
+  }
 
   depends_on = [
     module.eks,
     module.rds,
     aws_mq_broker.this,
+    helm_release.lb_controller,
+    helm_release.external_secrets,
+    helm_release.temporal,
+    aws_secretsmanager_secret_version.db_app,
+    aws_secretsmanager_secret_version.mq_app,
+    aws_secretsmanager_secret_version.app_extra,
+    aws_vpc_security_group_ingress_rule.api_nlb_from_vpc_link,
   ]
 }

@@ -1,5 +1,6 @@
 # Amazon MQ for RabbitMQ, private (reachable from the EKS nodes only, AMQP over TLS on 5671). Its
-# user's password is generated here and kept in Secrets Manager.
+# admin user's password is generated here and kept in Secrets Manager; vidproc connects as a user
+# of its own (secrets.tf), which the chart's bootstrap Job makes with the admin's credentials.
 #
 # Durability pairs two choices: the deployment (CLUSTER_MULTI_AZ, the default: three nodes in
 # three zones) and the queue type, which the bridge chooses when it declares its queue and the
@@ -21,7 +22,7 @@ resource "random_password" "mq" {
 resource "aws_secretsmanager_secret" "mq" {
   # checkov:skip=CKV2_AWS_57: Amazon MQ for RabbitMQ has no Secrets Manager rotation integration; rotating means changing the user's password on the broker first (RabbitMQ management API; Amazon MQ cannot change RabbitMQ users), then updating random_password/the secret
   name_prefix = "${local.name}/amazon-mq/"
-  description = "vidproc: the RabbitMQ user of the ${local.name} Amazon MQ broker"
+  description = "vidproc: the RabbitMQ admin user of the ${local.name} Amazon MQ broker"
   kms_key_id  = aws_kms_key.data.arn
 }
 

@@ -87,15 +87,6 @@ module "rds" {
   ]
 }
 
-# The password RDS manages, to build DATABASE_URL for the chart. It lands in the Terraform state
-# (keep the state encrypted, see backend.tf.example). RDS rotates it: re-apply after a rotation
-# (the pods roll on the new Secret), or sync it into the cluster with the External Secrets
-# Operator and set app_existing_secret.
-data "aws_secretsmanager_secret_version" "db_master" {
-  count     = var.install_chart && var.app_existing_secret == "" ? 1 : 0
-  secret_id = module.rds.db_instance_master_user_secret_arn
-}
-
 # The CA bundle that signs RDS certificates: the pods verify the database with it (PGSSLMODE=verify-full).
 data "http" "rds_ca_bundle" {
   count = var.install_chart ? 1 : 0

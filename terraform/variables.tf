@@ -265,9 +265,51 @@ variable "k8s_namespace" {
   default     = "vidproc"
 }
 
-variable "temporal_address" {
-  description = "Temporal frontend host:port (Temporal Cloud: <region>.<cloud>.api.temporal.io:7233 with an API key)."
+variable "temporal_mode" {
+  description = "Where Temporal runs: \"cloud\" (Temporal Cloud or any cluster of yours at temporal_address) or \"cluster\" (the official chart in this EKS cluster, on an RDS PostgreSQL instance of its own: temporal.tf)."
   type        = string
+  default     = "cloud"
+
+  validation {
+    condition     = contains(["cloud", "cluster"], var.temporal_mode)
+    error_message = "temporal_mode must be cloud or cluster."
+  }
+}
+
+variable "temporal_address" {
+  description = "Temporal frontend host:port with temporal_mode = \"cloud\" (Temporal Cloud: <region>.<cloud>.api.temporal.io:7233 with an API key). Ignored in the cluster mode."
+  type        = string
+  default     = ""
+}
+
+variable "temporal_chart_version" {
+  description = "Version of the official Temporal Helm chart (go.temporal.io/helm-charts) with temporal_mode = \"cluster\"."
+  type        = string
+  default     = "1.6.0"
+}
+
+variable "temporal_db_instance_class" {
+  description = "RDS instance class of Temporal's database (temporal_mode = \"cluster\")."
+  type        = string
+  default     = "db.t4g.medium"
+}
+
+variable "temporal_db_password_version" {
+  description = "Bump to give Temporal's database user a new password (then restart Temporal: docs/deploy-aws.md)."
+  type        = number
+  default     = 1
+}
+
+variable "temporal_history_shards" {
+  description = "Temporal's history shards (fixed once the cluster is created; 512 suits most deployments)."
+  type        = number
+  default     = 512
+}
+
+variable "temporal_ui_oidc" {
+  description = "Sign in to the Temporal Web UI with the Cognito pool (OIDC; the UI is reached by kubectl port-forward on localhost:8080)."
+  type        = bool
+  default     = true
 }
 
 variable "temporal_namespace" {
@@ -296,7 +338,7 @@ variable "temporal_api_key" {
 }
 
 variable "auth_jwt_secret" {
-  description = "HS256 secret for API tokens (at least 32 characters). Empty: generated, unless auth_jwks_url is set."
+  description = "HS256 secret for API tokens besides Cognito's (at least 32 characters), e.g. for `vidproc token`; delivered through Secrets Manager. Empty: Cognito tokens only."
   type        = string
   default     = ""
   sensitive   = true
@@ -308,19 +350,19 @@ variable "auth_jwt_secret" {
 }
 
 variable "auth_jwks_url" {
-  description = "JWKS URL for RS256/ES256 API tokens (from your identity provider)."
+  description = "JWKS URL of another identity provider instead of the Cognito pool (RS256/ES256 tokens). Empty: the pool's (cognito.tf)."
   type        = string
   default     = ""
 }
 
 variable "auth_issuer" {
-  description = "Expected `iss` of API tokens (checked when set)."
+  description = "Expected `iss` of API tokens with auth_jwks_url (with Cognito: the pool's issuer)."
   type        = string
   default     = ""
 }
 
 variable "auth_audience" {
-  description = "Expected `aud` of API tokens (checked when set)."
+  description = "Expected `aud` of API tokens with auth_jwks_url (Cognito access tokens have none: their client_id is checked)."
   type        = string
   default     = ""
 }
@@ -339,7 +381,119 @@ variable "chart_values" {
 }
 
 variable "app_existing_secret" {
-  description = "Name of an existing Kubernetes Secret with the app's secret variables (DATABASE_URL, AMQP_URL, AUTH_JWT_SECRET, ...), e.g. kept in sync from Secrets Manager by the External Secrets Operator. Empty: Terraform builds them and the chart makes the Secret."
+  description = "Name of an existing Kubernetes Secret with the app's secret variables (DATABASE_URL, AMQP_URL, ...), managed by you. Empty (the default): the chart's ExternalSecret makes it from Secrets Manager, and its bootstrap Job makes vidproc's own database and broker users."
   type        = string
   default     = ""
+}
+
+################################################################################
+# Cluster add-ons
+################################################################################
+
+variable "lb_controller_chart_version" {
+  description = "Version of the AWS Load Balancer Controller chart (aws.github.io/eks-charts)."
+  type        = string
+  default     = "1.14.0"
+}
+
+variable "external_secrets_chart_version" {
+  description = "Version of the External Secrets Operator chart (charts.external-secrets.io); it must serve external-secrets.io/v1."
+  type        = string
+  default     = "0.19.2"
+}
+
+################################################################################
+# Credentials (secrets.tf)
+################################################################################
+
+variable "db_app_username" {
+  description = "vidproc's own PostgreSQL user (its rotation twin is <this>_clone)."
+  type        = string
+  default     = "vidproc_app"
+
+  validation {
+    condition     = can(regex("^[a-z_][a-z0-9_]{0,56}$", var.db_app_username))
+    error_message = "db_app_username must be a lowercase PostgreSQL name of at most 57 characters (the rotation appends _clone)."
+  }
+}
+
+variable "db_app_rotation_days" {
+  description = "Days between rotations of vidproc's database password (alternating users: the previous one stays valid a whole period)."
+  type        = number
+  default     = 30
+}
+
+variable "db_rotation_function_version" {
+  description = "Version of AWS's SecretsManagerRDSPostgreSQLRotationMultiUser application (Serverless Application Repository)."
+  type        = string
+  default     = "1.1.618"
+}
+
+variable "mq_app_username" {
+  description = "vidproc's own RabbitMQ user (mq_username is the broker's admin, used only to make it)."
+  type        = string
+  default     = "vidproc-app"
+}
+
+################################################################################
+# Sign-in (cognito.tf) and the public API (apigw.tf)
+################################################################################
+
+variable "cognito_mfa" {
+  description = "MFA of the Cognito pool: OFF, OPTIONAL (users may add an authenticator app) or ON (every user must)."
+  type        = string
+  default     = "OPTIONAL"
+
+  validation {
+    condition     = contains(["OFF", "OPTIONAL", "ON"], var.cognito_mfa)
+    error_message = "cognito_mfa must be OFF, OPTIONAL or ON."
+  }
+}
+
+variable "cognito_password_min_length" {
+  description = "Shortest password the pool accepts (lower, upper, digit and symbol are required too)."
+  type        = number
+  default     = 12
+}
+
+variable "cognito_domain_prefix" {
+  description = "Prefix of the hosted UI's domain (<prefix>.auth.<region>.amazoncognito.com). Empty: <name>-<environment>-<account id>."
+  type        = string
+  default     = ""
+}
+
+variable "cognito_callback_urls" {
+  description = "Where the hosted UI may send users back after sign-in (your front end)."
+  type        = list(string)
+  default     = ["http://localhost:3000/callback"]
+}
+
+variable "cognito_logout_urls" {
+  description = "Where the hosted UI may send users after sign-out."
+  type        = list(string)
+  default     = ["http://localhost:3000/"]
+}
+
+variable "api_domain_name" {
+  description = "Custom domain of the public API, e.g. api.example.com (an ACM certificate is made for it). Empty: the execute-api URL."
+  type        = string
+  default     = ""
+}
+
+variable "api_route53_zone_id" {
+  description = "Route 53 hosted zone of api_domain_name: the certificate's validation and the alias record go there. Empty: add them yourself (output api_certificate_validation_records)."
+  type        = string
+  default     = ""
+}
+
+variable "api_throttling_rate_limit" {
+  description = "Requests per second API Gateway lets through (all clients together, steady state)."
+  type        = number
+  default     = 200
+}
+
+variable "api_throttling_burst_limit" {
+  description = "Requests API Gateway lets through in a burst above the rate limit."
+  type        = number
+  default     = 400
 }

@@ -75,6 +75,33 @@ app.kubernetes.io/component: {{ .component }}
 {{- default (include "vidproc.fullname" .) .Values.secrets.existingSecret }}
 {{- end }}
 
+{{/* "true" when the chart makes the Secret from secrets.* (no existing Secret, no ExternalSecret). */}}
+{{- define "vidproc.ownSecret" -}}
+{{- if not (or .Values.secrets.existingSecret .Values.externalSecrets.enabled) }}true{{ end }}
+{{- end }}
+
+{{/* The store the ExternalSecrets read from: {name, kind}. */}}
+{{- define "vidproc.secretStoreRef" -}}
+{{- $s := .Values.externalSecrets.secretStore }}
+{{- if $s.create }}
+name: {{ include "vidproc.fullname" . }}
+kind: SecretStore
+{{- else }}
+name: {{ required "externalSecrets.secretStore.name is required when secretStore.create is false" $s.name }}
+kind: {{ $s.kind }}
+{{- end }}
+{{- end }}
+
+{{/*
+Annotations of the chart's pre-install/pre-upgrade hooks that run before the migration (weight 0).
+Usage: include "vidproc.hookAnnotations" (dict "weight" -20 "delete" "before-hook-creation")
+*/}}
+{{- define "vidproc.hookAnnotations" -}}
+helm.sh/hook: pre-install,pre-upgrade
+helm.sh/hook-weight: {{ .weight | quote }}
+helm.sh/hook-delete-policy: {{ .delete }}
+{{- end }}
+
 {{/* ConfigMap data: the non-secret environment. Empty values are left out (application default). */}}
 {{- define "vidproc.configData" -}}
 {{- $c := .Values.config }}
@@ -97,6 +124,9 @@ app.kubernetes.io/component: {{ .component }}
   "AUTH_JWKS_URL" $c.auth.jwksUrl
   "AUTH_ISSUER" $c.auth.issuer
   "AUTH_AUDIENCE" $c.auth.audience
+  "AUTH_ROLES_CLAIM" $c.auth.rolesClaim
+  "AUTH_COGNITO_CLIENT_IDS" $c.auth.cognitoClientIds
+  "AUTH_TOKEN_USE" $c.auth.tokenUse
   "STUCK_UPLOADED_AFTER" $c.stuck.uploadedAfter
   "STUCK_PROCESSING_AFTER" $c.stuck.processingAfter
   "ALERT_REPEAT_AFTER" $c.stuck.alertRepeatAfter
@@ -154,7 +184,7 @@ read: roll the pods yourself (kubectl rollout restart) after changing it, or use
 */}}
 {{- define "vidproc.checksums" -}}
 checksum/config: {{ printf "%s%s" (include "vidproc.configData" .) .Values.config.database.caBundle | sha256sum }}
-{{- if not .Values.secrets.existingSecret }}
+{{- if include "vidproc.ownSecret" . }}
 checksum/secret: {{ include "vidproc.secretData" . | sha256sum }}
 {{- end }}
 {{- end }}
@@ -208,4 +238,25 @@ serves its kind. Usage: include "vidproc.monitoringEnabled" (dict "root" $ "enab
 {{- define "vidproc.monitoringEnabled" -}}
 {{- $enabled := toString .enabled }}
 {{- if or (eq $enabled "true") (and (eq $enabled "auto") (.root.Capabilities.APIVersions.Has (printf "monitoring.coreos.com/v1/%s" .kind))) }}true{{ end }}
+{{- end }}
+
+{{/*
+The AWS Load Balancer Controller's annotations for an internal NLB in front of the api
+(service.awsLoadBalancer): IP targets (the pods), the name Terraform finds it by, its security
+groups, the health check on /healthz and a short deregistration delay.
+*/}}
+{{- define "vidproc.awsLoadBalancerAnnotations" -}}
+{{- $lb := .Values.service.awsLoadBalancer }}
+service.beta.kubernetes.io/aws-load-balancer-type: external
+service.beta.kubernetes.io/aws-load-balancer-scheme: internal
+service.beta.kubernetes.io/aws-load-balancer-nlb-target-type: ip
+service.beta.kubernetes.io/aws-load-balancer-name: {{ required "service.awsLoadBalancer.name is required (Terraform finds the load balancer by it)" $lb.name | quote }}
+{{- with $lb.securityGroups }}
+service.beta.kubernetes.io/aws-load-balancer-security-groups: {{ join "," . | quote }}
+service.beta.kubernetes.io/aws-load-balancer-manage-backend-security-group-rules: "true"
+{{- end }}
+service.beta.kubernetes.io/aws-load-balancer-healthcheck-protocol: HTTP
+service.beta.kubernetes.io/aws-load-balancer-healthcheck-port: traffic-port
+service.beta.kubernetes.io/aws-load-balancer-healthcheck-path: /healthz
+service.beta.kubernetes.io/aws-load-balancer-target-group-attributes: {{ printf "deregistration_delay.timeout_seconds=%d" (int $lb.deregistrationDelaySeconds) | quote }}
 {{- end }}
