@@ -331,6 +331,12 @@ expect_fail "helm lint (version not SemVer)" chart_lint_all "$B/chart"
 fresh && printf '{{ if }}\n' >>"$B/chart/templates/service.yaml"
 expect_fail "render (template syntax error)" chart_render_all "$B/chart" "$work/rendered-broken"
 
+fresh && sed -i 's|^    cognitoUserPool: .*$|&\n    jwksUrl: https://auth.example.com/.well-known/jwks.json|' "$B/chart/ci/apigw-cognito-values.yaml"
+expect_fail "render (Cognito pool with jwksUrl: the API refuses it)" chart_render_all "$B/chart" "$work/rendered-broken-pool"
+
+fresh && sed -i '/^    API_CURSOR_SECRET:$/,+1d' "$B/chart/ci/apigw-cognito-values.yaml"
+expect_fail "render (Cognito pool, several api pods, no API_CURSOR_SECRET)" chart_render_all "$B/chart" "$work/rendered-broken-cursor"
+
 fresh && sed -i 's/^  type: {{ .Values.service.type }}$/  type: {{ .Values.service.type }}\n  sessionAfinity: None/' "$B/chart/templates/service.yaml" &&
   chart_render_all "$B/chart" "$work/rendered-broken-k8s" >/dev/null 2>&1
 expect_fail "Kubernetes schemas (Service spec.sessionAfinity)" kube_schemas "$work/rendered-broken-k8s"

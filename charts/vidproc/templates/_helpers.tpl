@@ -111,6 +111,7 @@ helm.sh/hook-delete-policy: {{ .delete }}
 {{- if and $c.storage.uploadBucket (not (or $c.storage.region $c.storage.endpoint)) }}
 {{- fail "config.storage.uploadBucket (UPLOAD_BUCKET) needs config.storage.region (AWS_REGION) or config.storage.endpoint (S3_ENDPOINT)" }}
 {{- end }}
+{{- include "vidproc.checkAuth" . }}
 {{- $env := dict
   "AMQP_EXCHANGE" $c.amqp.exchange
   "AMQP_QUEUE" $c.amqp.queue
@@ -124,9 +125,11 @@ helm.sh/hook-delete-policy: {{ .delete }}
   "AUTH_JWKS_URL" $c.auth.jwksUrl
   "AUTH_ISSUER" $c.auth.issuer
   "AUTH_AUDIENCE" $c.auth.audience
-  "AUTH_ROLES_CLAIM" $c.auth.rolesClaim
+  "AUTH_COGNITO_USER_POOL" $c.auth.cognitoUserPool
   "AUTH_COGNITO_CLIENT_IDS" $c.auth.cognitoClientIds
-  "AUTH_TOKEN_USE" $c.auth.tokenUse
+  "AUTH_COGNITO_TOKEN_USE" $c.auth.cognitoTokenUse
+  "AUTH_ROLES_CLAIM" $c.auth.rolesClaim
+  "AUTH_OPERATOR_ROLES" $c.auth.operatorRoles
   "STUCK_UPLOADED_AFTER" $c.stuck.uploadedAfter
   "STUCK_PROCESSING_AFTER" $c.stuck.processingAfter
   "ALERT_REPEAT_AFTER" $c.stuck.alertRepeatAfter
@@ -154,26 +157,89 @@ helm.sh/hook-delete-policy: {{ .delete }}
 {{- end }}
 {{- end }}
 
+{{/*
+The secret environment from secrets.* (the chart's own Secret), as YAML: variable name -> value,
+empty ones included. The one place secrets.* are mapped to variable names.
+*/}}
+{{- define "vidproc.secretEnv" -}}
+{{- $s := .Values.secrets }}
+{{- dict
+  "DATABASE_URL" $s.databaseUrl
+  "AMQP_URL" $s.amqpUrl
+  "AUTH_JWT_SECRET" $s.authJwtSecret
+  "API_CURSOR_SECRET" $s.apiCursorSecret
+  "TEMPORAL_API_KEY" $s.temporalApiKey
+  "ALERT_WEBHOOK_URL" $s.alertWebhookUrl
+| toYaml }}
+{{- end }}
+
 {{/* Secret stringData: the secret environment. Required values are checked here. */}}
 {{- define "vidproc.secretData" -}}
 {{- $s := .Values.secrets }}
-{{- if and .Values.api.enabled (not $s.authJwtSecret) (not .Values.config.auth.jwksUrl) }}
-{{- fail "the api needs secrets.authJwtSecret (AUTH_JWT_SECRET) or config.auth.jwksUrl (AUTH_JWKS_URL)" }}
-{{- end }}
 {{- if contains "sslmode=" ($s.databaseUrl | default "") }}
 {{- fail "secrets.databaseUrl: sslmode in the URL is ignored by vidproc's ORM; set config.database.sslMode (and caBundle) instead" }}
 {{- end }}
-{{- $env := dict
-  "DATABASE_URL" (required "secrets.databaseUrl is required (DATABASE_URL), or set secrets.existingSecret" $s.databaseUrl)
-  "AMQP_URL" (required "secrets.amqpUrl is required (AMQP_URL), or set secrets.existingSecret" $s.amqpUrl)
-  "AUTH_JWT_SECRET" $s.authJwtSecret
-  "TEMPORAL_API_KEY" $s.temporalApiKey
-  "ALERT_WEBHOOK_URL" $s.alertWebhookUrl
-}}
+{{- $_ := required "secrets.databaseUrl is required (DATABASE_URL), or set secrets.existingSecret" $s.databaseUrl }}
+{{- $_ := required "secrets.amqpUrl is required (AMQP_URL), or set secrets.existingSecret" $s.amqpUrl }}
+{{- $env := include "vidproc.secretEnv" . | fromYaml }}
 {{- range $k := keys $env | sortAlpha }}
 {{- $v := get $env $k }}
 {{- if $v }}
 {{ $k }}: {{ $v | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+The secret variables this render knows the pods get, space-separated: the non-empty secrets.*
+(the chart's own Secret) or the names in externalSecrets.env (ESO), and the names in extraEnv and
+api.extraEnv. "unknown" with secrets.existingSecret alone: the chart cannot read that Secret.
+*/}}
+{{- define "vidproc.knownSecretVars" -}}
+{{- $names := list }}
+{{- if .Values.externalSecrets.enabled }}
+{{- $names = keys .Values.externalSecrets.env }}
+{{- else if not .Values.secrets.existingSecret }}
+{{- range $k, $v := include "vidproc.secretEnv" . | fromYaml }}
+{{- if $v }}{{ $names = append $names $k }}{{ end }}
+{{- end }}
+{{- end }}
+{{- range concat .Values.extraEnv .Values.api.extraEnv }}
+{{- $names = append $names .name }}
+{{- end }}
+{{- if and .Values.secrets.existingSecret (not .Values.externalSecrets.enabled) }}unknown {{ end }}
+{{- $names | sortAlpha | join " " }}
+{{- end }}
+
+{{/*
+The API's token rules (src/config/env.ts), checked at render time so a release that the API
+would refuse at start fails here instead, with the values' names. With config.auth.cognitoUserPool
+the pool is the only issuer: jwksUrl, issuer, audience and AUTH_JWT_SECRET are refused, the app
+clients are required. More than one api pod needs one cursor key (API_CURSOR_SECRET, else
+AUTH_JWT_SECRET): without it each pod makes its own and a page's nextCursor fails on another pod.
+*/}}
+{{- define "vidproc.checkAuth" -}}
+{{- $a := .Values.config.auth }}
+{{- $known := include "vidproc.knownSecretVars" . | splitList " " }}
+{{- $opaque := has "unknown" $known }}
+{{- $hasJwtSecret := has "AUTH_JWT_SECRET" $known }}
+{{- if $a.cognitoUserPool }}
+{{- if or $a.jwksUrl $a.issuer $a.audience $hasJwtSecret }}
+{{- fail "config.auth.cognitoUserPool (AUTH_COGNITO_USER_POOL) is the only issuer: unset config.auth.jwksUrl, issuer, audience and the AUTH_JWT_SECRET secret (the API refuses them with a pool; its issuer and key set follow from the pool id)" }}
+{{- end }}
+{{- if not $a.cognitoClientIds }}
+{{- fail "config.auth.cognitoClientIds (AUTH_COGNITO_CLIENT_IDS) is required with config.auth.cognitoUserPool: the app clients whose tokens the API accepts" }}
+{{- end }}
+{{- else if or $a.cognitoClientIds $a.cognitoTokenUse }}
+{{- fail "config.auth.cognitoClientIds and cognitoTokenUse need config.auth.cognitoUserPool (AUTH_COGNITO_USER_POOL)" }}
+{{- end }}
+{{- if and .Values.api.enabled (not $opaque) }}
+{{- if not (or $hasJwtSecret $a.jwksUrl $a.cognitoUserPool) }}
+{{- fail "the api needs secrets.authJwtSecret (AUTH_JWT_SECRET), config.auth.jwksUrl (AUTH_JWKS_URL) or config.auth.cognitoUserPool (AUTH_COGNITO_USER_POOL)" }}
+{{- end }}
+{{- $maxReplicas := ternary .Values.api.autoscaling.maxReplicas .Values.api.replicaCount .Values.api.autoscaling.enabled | int }}
+{{- if and (gt $maxReplicas 1) (not (or (has "API_CURSOR_SECRET" $known) $hasJwtSecret)) }}
+{{- fail (printf "up to %d api pods need one paging-cursor key: set secrets.apiCursorSecret (API_CURSOR_SECRET; with externalSecrets: externalSecrets.env.API_CURSOR_SECRET), or secrets.authJwtSecret without a Cognito pool" $maxReplicas) }}
 {{- end }}
 {{- end }}
 {{- end }}
