@@ -6,18 +6,17 @@
 
 locals {
   # Sign-in: the Cognito pool (cognito.tf), unless auth_jwks_url names another identity provider.
-  # The variable names are the API's; the chart sets them from these values (config.auth).
+  # The chart maps these values to the API's variables (config.auth). With the pool the API derives
+  # its issuer and key set from the pool id and refuses jwksUrl, issuer, audience and AUTH_JWT_SECRET.
   auth_values = var.auth_jwks_url != "" ? {
     jwksUrl  = var.auth_jwks_url
     issuer   = var.auth_issuer
     audience = var.auth_audience
     } : {
-    jwksUrl          = "${local.cognito_issuer}/.well-known/jwks.json"
-    issuer           = local.cognito_issuer
-    audience         = ""
-    rolesClaim       = "cognito:groups"
+    cognitoUserPool  = aws_cognito_user_pool.this.id
     cognitoClientIds = join(",", local.cognito_client_id)
-    tokenUse         = "access"
+    rolesClaim       = "cognito:groups"
+    operatorRoles    = aws_cognito_user_group.operator.name
   }
 
   chart_values = {
@@ -87,7 +86,11 @@ locals {
       secretStore = { create = true, region = var.region }
       database    = aws_secretsmanager_secret.db_app.arn
       broker      = aws_secretsmanager_secret.mq_app.arn
-      env         = { for name in local.app_extra_names : name => { key = aws_secretsmanager_secret.app_extra[0].arn, property = name } }
+      # The cursor key is the whole value of its own secret (secrets.tf); the others, properties of app_extra.
+      env = merge(
+        { API_CURSOR_SECRET = { key = aws_secretsmanager_secret.api_cursor.arn } },
+        { for name in local.app_extra_names : name => { key = aws_secretsmanager_secret.app_extra[0].arn, property = name } },
+      )
     }
     bootstrap = {
       enabled = true
@@ -141,6 +144,7 @@ resource "helm_release" "vidproc" {
     aws_secretsmanager_secret_version.db_app,
     aws_secretsmanager_secret_version.mq_app,
     aws_secretsmanager_secret_version.app_extra,
+    aws_secretsmanager_secret_version.api_cursor,
     aws_vpc_security_group_ingress_rule.api_nlb_from_vpc_link,
   ]
 }

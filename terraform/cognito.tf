@@ -1,9 +1,10 @@
 # Sign-in with user and password: a Cognito user pool. Users are created by an administrator
 # (no self sign-up) and sign in with their email and password, through the hosted UI or directly
-# (`aws cognito-idp initiate-auth`, USER_PASSWORD_AUTH). The API verifies their access tokens with
-# the pool's JWKS (app.tf: AUTH_JWKS_URL, AUTH_ISSUER, AUTH_COGNITO_CLIENT_IDS, AUTH_TOKEN_USE), and
-# so does API Gateway before that (apigw.tf). Members of the group "operator" have the operator role
-# (AUTH_ROLES_CLAIM = cognito:groups).
+# (`aws cognito-idp initiate-auth`, USER_PASSWORD_AUTH). The API verifies their access tokens
+# (app.tf: AUTH_COGNITO_USER_POOL = the pool's id, from which it derives the issuer and key set;
+# AUTH_COGNITO_CLIENT_IDS = the app client), and so does API Gateway before that (apigw.tf). Members
+# of the group "operator" have the operator role (AUTH_ROLES_CLAIM = cognito:groups,
+# AUTH_OPERATOR_ROLES = the group's name).
 resource "aws_cognito_user_pool" "this" {
   name                = local.name
   deletion_protection = var.deletion_protection ? "ACTIVE" : "INACTIVE"

@@ -9,6 +9,7 @@ locals {
       aws_secretsmanager_secret.db_app.arn,
       aws_secretsmanager_secret.mq.arn,
       aws_secretsmanager_secret.mq_app.arn,
+      aws_secretsmanager_secret.api_cursor.arn,
     ],
     aws_secretsmanager_secret.app_extra[*].arn,
     aws_secretsmanager_secret.temporal_db[*].arn,

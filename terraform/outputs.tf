@@ -112,7 +112,7 @@ output "cognito_client_id" {
 }
 
 output "cognito_issuer" {
-  description = "Issuer of the pool's tokens (AUTH_ISSUER); its key set is <this>/.well-known/jwks.json."
+  description = "Issuer of the pool's tokens (the API derives it from AUTH_COGNITO_USER_POOL); its key set is <this>/.well-known/jwks.json."
   value       = local.cognito_issuer
 }
 

@@ -5,6 +5,7 @@
 #     function: each rotation sets a new password on the other of <user> and <user>_clone and makes
 #     it current, so the password a running pod has stays valid for a whole rotation period;
 #   - the broker user (its own, not the broker's admin);
+#   - the key the API signs its paging cursors with (API_CURSOR_SECRET);
 #   - the other secret variables (Temporal Cloud API key, alert webhook, HS256 token secret), when set.
 
 # The first password of the database user; the rotation replaces it (ignore_changes below).
@@ -157,4 +158,28 @@ resource "aws_secretsmanager_secret_version" "app_extra" {
   count         = length(local.app_extra_names) > 0 ? 1 : 0
   secret_id     = aws_secretsmanager_secret.app_extra[0].id
   secret_string = jsonencode(local.app_extra_secrets)
+}
+
+# The key the API signs its paging cursors with (API_CURSOR_SECRET): every api pod must have the
+# same one, or a page's nextCursor fails on another pod (with a Cognito pool the API has no
+# AUTH_JWT_SECRET to derive it from). An ephemeral random_password written write-only, so the key
+# is in neither the plan nor the state (unlike the first passwords above). Bump
+# api_cursor_secret_version to replace it: cursors handed out before then get a 422, and clients
+# start their listing again.
+ephemeral "random_password" "api_cursor" {
+  length  = 48
+  special = false
+}
+
+resource "aws_secretsmanager_secret" "api_cursor" {
+  # checkov:skip=CKV2_AWS_57: a signing key only vidproc uses; replaced by bumping api_cursor_secret_version (a rotation would only cut open paging cursors short)
+  name_prefix = "${local.name}/api-cursor-"
+  description = "vidproc: the key the API signs its paging cursors with (API_CURSOR_SECRET)"
+  kms_key_id  = aws_kms_key.data.arn
+}
+
+resource "aws_secretsmanager_secret_version" "api_cursor" {
+  secret_id                = aws_secretsmanager_secret.api_cursor.id
+  secret_string_wo         = ephemeral.random_password.api_cursor.result
+  secret_string_wo_version = var.api_cursor_secret_version
 }

@@ -338,7 +338,7 @@ variable "temporal_api_key" {
 }
 
 variable "auth_jwt_secret" {
-  description = "HS256 secret for API tokens besides Cognito's (at least 32 characters), e.g. for `vidproc token`; delivered through Secrets Manager. Empty: Cognito tokens only."
+  description = "HS256 secret for API tokens besides those of auth_jwks_url (at least 32 characters), e.g. for `vidproc token`; delivered through Secrets Manager. Only with auth_jwks_url: with the Cognito pool the API refuses it. Empty: none."
   type        = string
   default     = ""
   sensitive   = true
@@ -347,6 +347,17 @@ variable "auth_jwt_secret" {
     condition     = var.auth_jwt_secret == "" || length(var.auth_jwt_secret) >= 32
     error_message = "auth_jwt_secret must be at least 32 characters."
   }
+
+  validation {
+    condition     = var.auth_jwt_secret == "" || var.auth_jwks_url != ""
+    error_message = "auth_jwt_secret needs auth_jwks_url: with the Cognito pool (auth_jwks_url empty) the pool is the API's only issuer, and it refuses AUTH_JWT_SECRET at start."
+  }
+}
+
+variable "api_cursor_secret_version" {
+  description = "Bump to give the API a new paging-cursor key (API_CURSOR_SECRET, secrets.tf); cursors handed out before then are refused (422) and clients start their listing again."
+  type        = number
+  default     = 1
 }
 
 variable "auth_jwks_url" {
@@ -381,7 +392,7 @@ variable "chart_values" {
 }
 
 variable "app_existing_secret" {
-  description = "Name of an existing Kubernetes Secret with the app's secret variables (DATABASE_URL, AMQP_URL, ...), managed by you. Empty (the default): the chart's ExternalSecret makes it from Secrets Manager, and its bootstrap Job makes vidproc's own database and broker users."
+  description = "Name of an existing Kubernetes Secret with the app's secret variables (DATABASE_URL, AMQP_URL, API_CURSOR_SECRET, ...), managed by you. Empty (the default): the chart's ExternalSecret makes it from Secrets Manager, and its bootstrap Job makes vidproc's own database and broker users."
   type        = string
   default     = ""
 }

@@ -12,8 +12,9 @@ terraform {
       version = "~> 3.0"
     }
     random = {
-      source  = "hashicorp/random"
-      version = "~> 3.7"
+      source = "hashicorp/random"
+      # 3.7.1: the ephemeral random_password (secrets.tf, the cursor key).
+      version = "~> 3.7, >= 3.7.1"
     }
     http = {
       source  = "hashicorp/http"
