@@ -3,14 +3,15 @@ import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { VideoActivities } from '../activities/index.js';
 
 /**
- * How long a failing local activity is retried inside one workflow task. While a task waits for
- * its local activities, the server holds the workflow's queries (up to the task's heartbeat, 8 s),
- * so a Postgres outage would leave every open video silent just when its workflow is the only
- * one that can answer. Past this, the next attempt waits on a workflow timer instead, and the
- * workflow answers queries meanwhile. (Replay follows the recorded markers and timers, not this
+ * How long a failing local activity is retried inside one workflow task: below the first retry
+ * interval (500 ms), so every retry waits on a workflow timer. While a task waits for its local
+ * activities the server holds the workflow's queries (up to the task's 8 s heartbeat), so retries
+ * inside the task would leave every open video silent through a Postgres outage, just when its
+ * workflow is the only one that can answer; on a timer, the workflow answers meanwhile. A retry
+ * costs two history events more. (Replay follows the recorded markers and timers, not this
  * option: histories with either kind of retry replay.)
  */
-const LOCAL_RETRY_THRESHOLD = '500ms';
+const LOCAL_RETRY_THRESHOLD = '100ms';
 
 // Local activities: short Postgres calls run by the same worker, with no extra round trips to
 // the Temporal server per call (the pipeline's hot path). Retried with backoff by the worker.
