@@ -7,7 +7,7 @@
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { findVideo } from '../../../db/video-store.js';
-import { canRead, isTerminal, toView, type Principal, type VideoState, type VideoView } from '../../../domain/video.js';
+import { canRead, isFinalView, toView, type Principal, type VideoState, type VideoView } from '../../../domain/video.js';
 import type { FinalViews, KeptView } from '../../lib/final-views.js';
 import type { LiveAnswer, LiveViews } from '../../lib/live-views.js';
 import { HttpProblem } from '../../lib/problem.js';
@@ -70,7 +70,7 @@ const fromWorkflow = (answer: LiveAnswer & { status: { kind: 'live' } }, liveVie
 /** A row of the projection: final, it is read now (age 0); otherwise as old as its last write (wall clocks: the writer's and this host's). */
 const fromProjection = (stored: VideoState, kept: KeptView | undefined, fallback?: FallbackReason): ReadResult => {
   const view = kept?.view ?? toView(stored);
-  const ageMs = isTerminal(stored.status) ? 0 : Math.max(0, Date.now() - Date.parse(stored.updatedAt));
+  const ageMs = isFinalView(stored) ? 0 : Math.max(0, Date.now() - Date.parse(stored.updatedAt));
   return { view, source: 'database', ageMs, maxAgeMs: null, memo: kept ?? {}, ...(fallback && { fallback }) };
 };
 
@@ -126,7 +126,9 @@ export async function readVideo(deps: ReadDeps, videoId: string): Promise<ReadRe
     if (live.status.kind === 'busy') throw busy();
     throw err;
   }
-  if (stored && isTerminal(stored.status)) return fromProjection(stored, keptNow);
+  // A final view is the projection's to answer; a finished video without its owner yet can still
+  // change (its late `uploaded` event), so its workflow answers for it like for one in flight.
+  if (stored && isFinalView(stored)) return fromProjection(stored, keptNow);
 
   if (stored) {
     // A row to fall back to: no wait for a slot, and the workflow is waited for only as long as the patience allows.
