@@ -25,6 +25,20 @@ export function parseDuration(text: string): number {
   return value;
 }
 
+/**
+ * Milliseconds in a duration that was accepted when it was given, under the rules of its day (an
+ * operator's `extend` recorded in a workflow's history is read again on replay): any number and
+ * unit the `ms` library reads, as parseDuration read them before DURATION_PATTERN bounded the digits.
+ * A superset of parseDuration's; never for new input.
+ */
+export function parseRecordedDuration(text: string): number {
+  const value = /^\s*\d+(\.\d+)?\s*[a-z]+\s*$/i.test(text) ? ms(text as ms.StringValue) : undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new DurationError(`"${text}" is not a duration like 90s, 15m or 2h`);
+  }
+  return value;
+}
+
 const UNITS: Array<[string, number]> = [
   ['d', 86_400_000],
   ['h', 3_600_000],

@@ -5,7 +5,7 @@
  */
 import { checkOperatorRequest } from './contract-checks.js';
 import type { OperatorActionType } from './operator-action-types.js';
-import { formatDuration, parseDuration } from './duration.js';
+import { formatDuration, parseDuration, parseRecordedDuration } from './duration.js';
 import type { CheckedOperatorRequest } from './operator-requests.js';
 import { armStageDeadline, type StallDecision, type StallPolicy } from './stall.js';
 import { failedVideo, isTerminal, type Principal, type VideoState } from './video.js';
@@ -37,6 +37,28 @@ export function parseOperatorRequest(type: OperatorActionType, input: unknown): 
   if (!checked.ok) return checked;
   const toAction = TO_ACTION[type] as (request: CheckedOperatorRequest<OperatorActionType>) => OperatorAction;
   return { ok: true, by: checked.request.by, action: toAction(checked.request) };
+}
+
+/**
+ * Reads a request that was accepted when it was made (the update's handler, which runs again on
+ * replay, unlike its validator): as parseOperatorRequest, except that a duration is read by the
+ * rule of its day (parseRecordedDuration), so an `extend` accepted before durations were bounded
+ * replays as it ran instead of being refused.
+ */
+export function readAcceptedOperatorRequest(type: OperatorActionType, input: unknown): ParsedOperatorRequest {
+  const parsed = parseOperatorRequest(type, input);
+  if (parsed.ok || type !== 'extend' || typeof input !== 'object' || input === null) return parsed;
+  const { duration } = input as { duration?: unknown };
+  if (typeof duration !== 'string') return parsed;
+  let durationMs: number;
+  try {
+    durationMs = parseRecordedDuration(duration);
+  } catch {
+    return parsed;
+  }
+  // Everything else checked as today, with a duration that passes in its place.
+  const rest = parseOperatorRequest(type, { ...input, duration: '1s' });
+  return rest.ok ? { ok: true, by: rest.by, action: { type: 'extend', durationMs } } : parsed;
 }
 /** Who may act on videos: operators only (the API checks it before it looks at the video). */
 export function operatorRefusal(principal: Principal): string | null {

@@ -8,7 +8,7 @@ import { ApplicationFailure, currentUpdateInfo, log, patched, workflowInfo } fro
 import { checkRegistration, checkVideoEvent } from '../domain/contract-checks.js';
 import type { VideoEvent, VideoEventInput } from '../domain/event-schemas.js';
 import { registrationEvent } from '../domain/registration.js';
-import { applyOperatorAction, operatorActionOverLimit, parseOperatorRequest, refuseOperatorAction, type OperatorActionType } from '../domain/operator-actions.js';
+import { applyOperatorAction, operatorActionOverLimit, parseOperatorRequest, readAcceptedOperatorRequest, refuseOperatorAction, type OperatorActionType } from '../domain/operator-actions.js';
 import { afterEvent, nextWakeup, onWakeup, type Dispatch, type StallDecision, type StallPolicy } from '../domain/stall.js';
 import {
   answeredView,
@@ -171,7 +171,7 @@ export class VideoTracker implements StageClock {
 
   /** An operator's action, recorded in the history with who did it. */
   operate(type: OperatorActionType, input: unknown): VideoView {
-    const request = parseOperatorRequest(type, input);
+    const request = readAcceptedOperatorRequest(type, input);
     this.drainInbox();
     if (!request.ok) throw refused(request.reason);
     const { by, action } = request;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import {
+  answeredView,
   applyEvent,
   canRead,
   canTransition,
@@ -285,5 +286,55 @@ describe('ownership and reading', () => {
     expect(canRead({ userId: 'bob', operator: false }, { userId: 'alice' })).toBe(false);
     expect(canRead({ userId: 'bob', operator: false }, { userId: null })).toBe(false);
     expect(canRead({ userId: 'ops', operator: true }, { userId: 'alice' })).toBe(true);
+  });
+});
+
+describe('answeredView: what a workflow answers for its video', () => {
+  const id = 'v-answer';
+  const processing = run([ev.uploaded(id, 'alice'), ev.started(id)], newTracker(newVideo(id, NOW))).video;
+  const completed = run([ev.completed(id)], { video: processing, seenEventIds: [] }).video;
+  // A late duplicate: a history line on a final view, which raises its version only.
+  const late = { ...completed, version: completed.version + 1, updatedAt: '2026-02-01T10:05:00.000Z' };
+
+  it('is the live view while the video is in flight, whatever the row has', () => {
+    expect(answeredView(processing, undefined, undefined)).toEqual(toView(processing));
+    expect(answeredView(processing, processing, undefined)).toEqual(toView(processing));
+  });
+
+  it('is the live view of a video that just finished while its row is not final yet', () => {
+    expect(answeredView(late, processing, undefined)).toEqual(toView(late));
+  });
+
+  it("shows a final view's late lines once the row has them", () => {
+    expect(answeredView(late, completed, undefined)).toEqual(toView(completed));
+    expect(answeredView(late, completed, late)).toEqual(toView(completed));
+    expect(answeredView(late, late, undefined)).toEqual(toView(late));
+  });
+
+  it('answers the final view being written while the row still has an earlier status (readers go to the workflow then)', () => {
+    expect(answeredView(late, processing, completed)).toEqual(toView(completed));
+  });
+
+  it('never answers a view the video has not reached', () => {
+    expect(answeredView(completed, late, undefined)).toEqual(toView(completed));
+  });
+
+  it('property: the answer is the live view or one the row took or is taking, and differs from live only in LATE_EVENT_FIELDS', () => {
+    fc.assert(
+      fc.property(fc.nat(5), fc.nat(5), fc.boolean(), fc.boolean(), (liveExtra, writtenExtra, hasWritten, hasWriting) => {
+        const live = { ...completed, version: completed.version + liveExtra };
+        const written = hasWritten ? { ...completed, version: completed.version + Math.min(writtenExtra, liveExtra) } : processing;
+        const writing = hasWriting ? { ...completed, version: completed.version + liveExtra } : undefined;
+        const answer = answeredView(live, written, writing);
+        expect([toView(live), toView(written), ...(writing ? [toView(writing)] : [])]).toContainEqual(answer);
+        const strip = (view: ReturnType<typeof toView>) => {
+          const copy: Partial<ReturnType<typeof toView>> = { ...view };
+          for (const field of LATE_EVENT_FIELDS) delete copy[field];
+          return copy;
+        };
+        expect(strip(answer)).toEqual(strip(toView(live)));
+        expect(answer.version).toBeLessThanOrEqual(live.version);
+      }),
+    );
   });
 });
