@@ -83,7 +83,7 @@ export interface FaultResult {
 }
 
 export interface PostgresDownReads {
-  /** Videos whose workflow was open while Postgres was down. */
+  /** Videos whose workflow was open, and whose row Postgres had, when it went down. */
   openVideos: number;
   /** Times every one of them was read. */
   passes: number;
@@ -295,10 +295,11 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultReport> 
 
     let postgresDown: PostgresDownReads | null = null;
     /**
-     * While Postgres is down (until `until`, and at least one full pass): reads every video whose
-     * workflow is open (this run's), through the API, again and again; each must answer every time.
+     * The videos the Postgres-down guarantee covers, listed just before Postgres stops: this run's
+     * videos whose workflow is open and whose row Postgres has (their workflow has loaded its state;
+     * one that starts while Postgres is down cannot know the video's past, and says so with a 503).
      */
-    const readOpenVideos = async (until: number): Promise<PostgresDownReads> => {
+    const listOpenVideos = async (): Promise<string[]> => {
       const open: string[] = [];
       await waitUntil(
         'the list of open workflows',
@@ -312,6 +313,15 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultReport> 
         },
         60_000,
       );
+      const { rows } = await db.query<{ video_id: string }>('select video_id from videos where video_id = any($1)', [open]);
+      const stored = new Set(rows.map((r) => r.video_id));
+      return open.filter((videoId) => stored.has(videoId));
+    };
+    /**
+     * While Postgres is down (until `until`, and at least one full pass): reads every one of `open`
+     * through the API, again and again; each must answer every time.
+     */
+    const readOpenVideos = async (open: string[], until: number): Promise<PostgresDownReads> => {
       const result: PostgresDownReads = { openVideos: open.length, passes: 0, reads: 0, answered: 0, sources: {}, failed: [] };
       const failedVideos = new Set<string>();
       const read = async (videoId: string) => {
@@ -357,8 +367,9 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultReport> 
           proc.start();
         } else {
           const service = { 'restart-rabbitmq': rabbitmq, 'restart-postgres': postgres, 'restart-temporal': temporal }[fault as Exclude<FaultName, `kill-${string}`>];
+          const open = fault === 'restart-postgres' ? await listOpenVideos() : [];
           await service.stop();
-          if (fault === 'restart-postgres') postgresDown = await readOpenVideos(downAt + outageMs);
+          if (fault === 'restart-postgres') postgresDown = await readOpenVideos(open, downAt + outageMs);
           const left = outageMs - (Date.now() - downAt);
           if (left > 0) await sleep(left);
           await service.start();
@@ -387,22 +398,30 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultReport> 
     const admin = await connect(rabbitmq.url);
     cleanups.push(() => admin.close().catch(() => undefined));
     let lastLines = -1;
+    let drainState = 'not checked yet';
+    let lastDrainLog = Date.now();
     const settled = async () => {
       const { rows } = await db.query<{ video_id: string; status: string; version: number; lines: string }>(
         `select v.video_id, v.status, v.version, (select count(*) from video_events h where h.video_id = v.video_id) as lines from videos v where v.video_id like $1`,
         [like],
       );
       const stored = new Map(rows.map((r) => [r.video_id, r]));
-      const done = everything.every((p) => {
+      const waiting = everything.filter((p) => {
         const r = stored.get(p.videoId);
-        return r && (r.status === 'completed' || r.status === 'failed') && Number(r.lines) >= new Set(p.messages.map((m) => m.id)).size && r.version === Number(r.lines);
+        return !(r && (r.status === 'completed' || r.status === 'failed') && Number(r.lines) >= new Set(p.messages.map((m) => m.id)).size && r.version === Number(r.lines));
       });
+      const done = waiting.length === 0;
       const channel = await admin.createChannel();
       const { messageCount } = await channel.checkQueue(names.queue);
       await channel.close();
       const lines = rows.reduce((n, r) => n + Number(r.lines), 0);
       const quiet = lines === lastLines;
       lastLines = lines;
+      drainState = `${waiting.length} videos not finished in Postgres (${waiting.slice(0, 5).map((p) => { const r = stored.get(p.videoId); return r ? `${p.videoId} ${r.status}/v${r.version}, ${r.lines} lines` : `${p.videoId} no row`; }).join('; ')}), ${messageCount} messages queued`;
+      if (Date.now() - lastDrainLog > 30_000) {
+        lastDrainLog = Date.now();
+        log(`faults: draining: ${drainState}`);
+      }
       return done && messageCount === 0 && quiet;
     };
     let drained = true;
@@ -426,7 +445,7 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultReport> 
       deadLettered,
     };
     const failures: string[] = [];
-    if (!drained) failures.push(`not drained within ${options.drainTimeoutMs ?? 600_000} ms`);
+    if (!drained) failures.push(`not drained within ${options.drainTimeoutMs ?? 600_000} ms: ${drainState}`);
     for (const [what, n] of Object.entries(counts)) if (n > 0) failures.push(`${what}: ${n}`);
     for (const r of results) if (r.recoveryMs === null) failures.push(`${r.fault}: not recovered (${r.error ?? 'no probe'})`);
     if (options.faults.includes('restart-postgres')) {
@@ -476,7 +495,7 @@ export function formatReport(r: FaultReport): string {
     '',
     `lost = ${r.counts.lost}, events lost = ${r.counts.eventsLost}, applied twice = ${r.counts.appliedTwice}, regressed = ${r.counts.regressed}, ` +
       `history gaps = ${r.counts.gaps}, wrong end = ${r.counts.wrong}, API ≠ Postgres = ${r.counts.apiMismatches}, dead-lettered = ${r.counts.deadLettered}`,
-    `watched ${r.reads.videos} videos through the API: ${r.reads.observations} answers; not answered: ${JSON.stringify(r.reads.unavailable)}`,
+    `watched ${r.reads.videos} videos through the API: ${r.reads.observations} answers; not answered: ${JSON.stringify(r.reads.unavailable)}; older but marked as fallbacks: ${JSON.stringify(r.reads.olderMarked)}`,
     r.postgresDown
       ? `Postgres down: ${r.postgresDown.openVideos} videos with an open workflow, read ${r.postgresDown.passes}× each: ${r.postgresDown.answered} of ${r.postgresDown.reads} reads answered (${JSON.stringify(r.postgresDown.sources)}), ${r.postgresDown.failed.length} videos did not answer at least once`
       : 'Postgres down: not run',

@@ -2,7 +2,9 @@
  * Watches a sample of videos through the API for the whole run, as a client polling them would:
  * a video must never be seen going backwards (its version lower, or its status earlier, than
  * an answer already seen) nor vanish (404 after a 200). Answers that are not answers (refused
- * connections while the API restarts, 5xx) are counted, not judged.
+ * connections while the API restarts, 5xx) are counted, not judged; so are older answers that
+ * say they are older (`X-Status-Fallback`: the projection answered in the workflow's stead, with
+ * its age), which the API gives by design when the workflow does not answer in time.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -14,6 +16,8 @@ export interface ReadWatchResult {
   /** Failed reads: no connection, or a 5xx (with its status). */
   unavailable: Record<string, number>;
   regressed: string[];
+  /** Older than an answer already seen, and marked as a fallback (with its reason). */
+  olderMarked: Record<string, number>;
 }
 
 export interface ReadWatch {
@@ -34,7 +38,7 @@ export function watchReads(
   concurrency = 4,
 ): ReadWatch {
   const seen = new Map<string, { version: number; rank: number; status: string; source: string }>();
-  const result: ReadWatchResult = { videos: sample.length, observations: 0, unavailable: {}, regressed: [] };
+  const result: ReadWatchResult = { videos: sample.length, observations: 0, unavailable: {}, regressed: [], olderMarked: {} };
   const headers = { Authorization: `Bearer ${token}` };
   let stopped = false;
   const miss = (what: string) => void (result.unavailable[what] = (result.unavailable[what] ?? 0) + 1);
@@ -60,7 +64,10 @@ export function watchReads(
     result.observations++;
     const source = res.headers.get('x-status-source') ?? '?';
     const now = { version: body.version, rank: RANK[body.status] ?? -1, status: body.status, source };
-    if (before && (now.version < before.version || now.rank < before.rank)) {
+    const fallback = res.headers.get('x-status-fallback');
+    if (before && (now.version < before.version || now.rank < before.rank) && fallback) {
+      result.olderMarked[fallback] = (result.olderMarked[fallback] ?? 0) + 1;
+    } else if (before && (now.version < before.version || now.rank < before.rank)) {
       result.regressed.push(`${videoId}: ${before.status}/v${before.version} (from ${before.source}) then ${now.status}/v${now.version} (from ${source}, during ${phase()})`);
     }
     if (!before || now.version >= before.version) seen.set(videoId, now);
