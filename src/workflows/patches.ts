@@ -6,6 +6,7 @@
  * patch id, and a patch is retired (deprecatePatch, then removed) once no run from before it
  * can still be open and its recorded histories are dropped.
  */
+import { patched } from '@temporalio/workflow';
 
 /** The owner's webhooks hear of each change (video-tracker.ts). */
 export const USER_WEBHOOKS = 'user-webhooks';
@@ -26,3 +27,21 @@ export const ONCE_PER_TASK = 'once-per-task';
  * outbox sends each kind in its own lane, in order (outbox.ts).
  */
 export const PACED_COMMANDS = 'paced-commands';
+
+/**
+ * Every patch above is met at the start of a run, before its first local activity, instead of
+ * where its code first runs. Why: when a workflow task carries queries and a local activity
+ * finishes while they are answered, the SDK (core 1.24) completes the task with the activity's
+ * marker and starts a new one, in which the workflow first hears of the result; replay delivers
+ * the result in the earlier task. A patch first met just after that result was then recorded in
+ * the later task but looked for in the earlier one on replay, and the history did not replay
+ * (test/faults/failing-cases/). Met at the start, a patch is in the run's first task both times.
+ * Runs from before this patch meet the others where they always did.
+ */
+export const PATCHES_AT_START = 'patches-at-start';
+
+/** Meets every patch now (in a run's first activation), for runs that start with PATCHES_AT_START. */
+export function meetPatchesAtStart(): void {
+  if (!patched(PATCHES_AT_START)) return;
+  for (const patchId of [ONCE_PER_TASK, USER_WEBHOOKS, PROGRESS_EVERY_SECOND, PACED_COMMANDS]) patched(patchId);
+}
