@@ -40,11 +40,12 @@ import pg from 'pg';
 import { signDevToken } from '../src/api/lib/auth.js';
 import { parseMemorySize, sizeWorker } from '../src/config/worker-sizing.js';
 import { EVENT_TYPES } from '../src/domain/events.js';
+import { tracesEndpoint } from '../src/tracing/setup.js';
 import type { VideoEventInput } from '../src/domain/event-schemas.js';
 import { createEventPublisher } from '../test/support/event-publisher.js';
 import { startFloorWorker } from './floor.js';
 import { floorEventSignal, type FloorSinks, type floorOpenWorkflow } from './floor-workflows.js';
-import { config, freePort, int, logger, logPath, markdownTable, onStop, percentile, run, runBench, spawnVidproc, startStack, stopAll, stopProcess, until } from './stack.js';
+import { config, freePort, int, logger, logPath, markdownTable, onStop, percentile, run, runBench, scrapeSdkMetrics, spawnVidproc, startStack, stopAll, stopProcess, until } from './stack.js';
 
 const VIDEOS = int('BENCH_BURST_VIDEOS', 20_000);
 const LIMIT = process.env.BENCH_WORKER_LIMIT ?? '1Gi';
@@ -121,17 +122,9 @@ async function rssOf(pid: number | undefined): Promise<number> {
 }
 
 /** The SDK's metrics the bench reads (Prometheus text), summed over label sets. */
-const METRICS = ['sticky_cache_size', 'sticky_cache_total_forced_eviction', 'sticky_cache_miss', 'sticky_cache_hit', 'workflow_task_execution_latency_count', 'workflow_task_replay_latency_count'] as const;
+const METRICS = ['sticky_cache_size', 'sticky_cache_total_forced_eviction', 'sticky_cache_miss', 'sticky_cache_hit', 'workflow_task_execution_latency_seconds_count', 'workflow_task_replay_latency_seconds_count'] as const;
 type Metric = (typeof METRICS)[number];
-async function scrape(url: string): Promise<Partial<Record<Metric, number>>> {
-  const text = await (await fetch(url)).text();
-  const values: Partial<Record<Metric, number>> = {};
-  for (const line of text.split('\n')) {
-    const m = /^temporal_([a-z_]+?)(?:_total)?(?:\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
-    if (m && (METRICS as readonly string[]).includes(m[1]!)) values[m[1] as Metric] = (values[m[1] as Metric] ?? 0) + Number(m[2]);
-  }
-  return values;
-}
+const scrape = (url: string) => scrapeSdkMetrics(url, METRICS);
 
 interface WatchedWorker {
   stop: () => Promise<void>;
@@ -288,6 +281,7 @@ async function main() {
   const sizingOf = () => {
     try {
       return sizeWorker({
+        tracing: tracesEndpoint(workerEnv) !== undefined,
         memoryLimitBytes: SIZING === 'configured' ? LIMIT_BYTES : undefined,
         maxCachedWorkflows: workerEnv.WORKER_MAX_CACHED_WORKFLOWS ? Number(workerEnv.WORKER_MAX_CACHED_WORKFLOWS) : undefined,
         maxConcurrentWorkflowTasks: workerEnv.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS ? Number(workerEnv.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS) : undefined,
@@ -388,7 +382,7 @@ async function main() {
     ['worker RSS: idle (after start) / max during the burst', `${mib(idleRss)} / ${mib(rssMaxBurst)}`],
     ['worker restarts (exits during the run)', worker.restarts.length ? JSON.stringify(worker.restarts) : '0'],
     ['workflow cache after the burst: size / forced evictions / misses (replays) / hits', `${burstMetrics.sticky_cache_size ?? '?'} / ${burstMetrics.sticky_cache_total_forced_eviction ?? '?'} / ${burstMetrics.sticky_cache_miss ?? '?'} / ${burstMetrics.sticky_cache_hit ?? '?'}`],
-    ['workflow tasks executed during the burst (replay-latency samples)', `${burstMetrics.workflow_task_execution_latency_count ?? '?'} (${burstMetrics.workflow_task_replay_latency_count ?? '?'})`],
+    ['workflow tasks executed during the burst (replay-latency samples)', `${burstMetrics.workflow_task_execution_latency_seconds_count ?? '?'} (${burstMetrics.workflow_task_replay_latency_seconds_count ?? '?'})`],
     ['reads during the burst (GET of videos already in Postgres)', readSummary(burstReads)],
   );
   Object.assign(summary, {

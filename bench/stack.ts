@@ -181,6 +181,17 @@ export async function cpuMeter(pids: Record<string, number | undefined>) {
   };
 }
 
+/** Some of the Temporal SDK's metrics (its Prometheus text at `url`, `temporal_` prefix and `_total` off), each summed over its label sets. */
+export async function scrapeSdkMetrics<M extends string>(url: string, names: readonly M[]): Promise<Partial<Record<M, number>>> {
+  const text = await (await fetch(url)).text();
+  const values: Partial<Record<M, number>> = {};
+  for (const line of text.split('\n')) {
+    const m = /^temporal_([a-z_]+?)(?:_total)?(?:\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
+    if (m && (names as readonly string[]).includes(m[1]!)) values[m[1] as M] = (values[m[1] as M] ?? 0) + Number(m[2]);
+  }
+  return values;
+}
+
 /** Rows of [measure, result] as a Markdown table. */
 export function markdownTable(rows: string[][]): string {
   const width = Math.max(...rows.map(([k]) => k!.length));

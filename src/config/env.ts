@@ -368,7 +368,9 @@ function workerSizingInput(env: z.output<typeof envSchema>, ctx: z.RefinementCtx
     bytesPerCachedWorkflow: env.WORKER_BYTES_PER_CACHED_WORKFLOW ?? undefined,
   };
   try {
-    sizeWorker(input); // a limit too small to run in fails here, at start-up
+    // A limit too small to run in fails here, at start-up (the worker checks again knowing
+    // whether tracing is on, which needs more).
+    sizeWorker({ ...input, tracing: false });
   } catch (err) {
     ctx.addIssue({ code: 'custom', path: ['WORKER_MEMORY_LIMIT'], message: (err as Error).message });
   }

@@ -12,13 +12,78 @@
  * kernel's OOM killer sees it.
  */
 
+const MiB = 1024 * 1024;
+
 /**
  * What one cached video workflow adds to the worker's resident memory (workflow thread heap plus
- * the SDK core's state for it): ~1.2 MiB measured (`npm run bench:burst`, BENCHMARKS.md "Many open
- * videos"), rounded up. Most of it is the workflow bundle's modules, which the SDK instantiates
- * once per cached workflow (its reusable V8 context keeps each workflow's module state apart).
+ * the SDK core's state for it): ~1.2 MiB measured under a burst (`npm run bench:burst`,
+ * BENCHMARKS.md "Many open videos"), rounded up. Most of it is the workflow bundle's modules, which
+ * the SDK instantiates once per cached workflow (its reusable V8 context keeps each workflow's
+ * module state apart); idle and after a full collection the plain bundle keeps 0.15 MiB of heap
+ * per workflow (`npm run bench:workflow-memory`), so this is the burst's garbage as much as its state.
  */
 export const BYTES_PER_CACHED_WORKFLOW = 1.25 * 1024 * 1024;
+
+/**
+ * With tracing on the worker runs the traced bundle (scripts/bundle-workflows.mjs), whose
+ * workflows cost more, in two ways (`npm run bench:workflow-memory`, BENCHMARKS.md "What a cached
+ * workflow costs with tracing on"), each the live heap measured x 1.4 for the garbage the heap keeps:
+ * - each carries the OpenTelemetry SDK's modules: +0.34 MiB of live heap per workflow;
+ * - each registers an AsyncLocalStorage (the interceptors' context manager) that stays enabled
+ *   while the workflow is cached, and Node 22's AsyncLocalStorage gives every promise the thread
+ *   creates a slot for every enabled instance: every cached workflow's promises grow with the
+ *   number of cached workflows, +2.0 KiB of live heap per pair of workflows cached in one thread.
+ *   820 cached traced workflows held 1.7 GiB of heap, 20 held 39 MiB.
+ */
+export const TRACED_EXTRA_BYTES_PER_CACHED_WORKFLOW = 0.5 * 1024 * 1024;
+export const TRACED_BYTES_PER_CACHED_PAIR = 3 * 1024;
+
+/** What `count` cached workflows cost the worker, spread over `threads` workflow threads (each its own heap). */
+export function cachedWorkflowsBytes(count: number, options: { tracing: boolean; threads?: number | undefined; bytesPerCachedWorkflow?: number | undefined }): number {
+  const perThread = count / (options.threads ?? 1);
+  const perWorkflow = options.bytesPerCachedWorkflow ?? BYTES_PER_CACHED_WORKFLOW + (options.tracing ? TRACED_EXTRA_BYTES_PER_CACHED_WORKFLOW : 0);
+  const pairs = options.tracing ? (options.threads ?? 1) * perThread * perThread * TRACED_BYTES_PER_CACHED_PAIR : 0;
+  return count * perWorkflow + pairs;
+}
+
+/** The most workflows whose cost fits `budget` bytes (cachedWorkflowsBytes grows with the count). */
+function cachedWorkflowsWithin(budget: number, options: Parameters<typeof cachedWorkflowsBytes>[1]): number {
+  if (budget <= 0) return 0;
+  let [fits, fails] = [0, 1];
+  while (cachedWorkflowsBytes(fails, options) <= budget) [fits, fails] = [fails, fails * 2];
+  while (fails - fits > 1) {
+    const mid = Math.floor((fits + fails) / 2);
+    if (cachedWorkflowsBytes(mid, options) <= budget) fits = mid;
+    else fails = mid;
+  }
+  return fits;
+}
+
+/**
+ * The live heap a workflow thread holds, measured idle after a full collection
+ * (`npm run bench:workflow-memory`): its own (the bundle, the SDK) plus its share of the cache.
+ * Not what the sizing plans with (that is the burst's RSS above); what it checks the heap against.
+ */
+export const WORKFLOW_THREAD_LIVE_HEAP = {
+  plain: { baseBytes: 23 * 1024 * 1024, perWorkflowBytes: 0.15 * 1024 * 1024, perPairBytes: 0 },
+  traced: { baseBytes: 29 * 1024 * 1024, perWorkflowBytes: 0.49 * 1024 * 1024, perPairBytes: 2.0 * 1024 },
+} as const;
+
+/** The room a heap needs over its live size so that collecting it does not take all the thread's time. */
+export const WORKFLOW_HEAP_GC_ROOM = 1.4;
+
+/**
+ * Whether the cache fits the workflow threads' heap: each thread's share of the cache live, with
+ * WORKFLOW_HEAP_GC_ROOM for its garbage. True when either is left to the SDK (nothing to check).
+ */
+export function cacheFitsWorkflowHeap(sizing: WorkerSizing, tracing: boolean): boolean {
+  const { maxCachedWorkflows: cache, workflowHeapMiB: heapMiB } = sizing;
+  if (cache === undefined || heapMiB === undefined) return true;
+  const live = WORKFLOW_THREAD_LIVE_HEAP[tracing ? 'traced' : 'plain'];
+  const perThread = cache / (sizing.workflowThreadPoolSize ?? 1);
+  const liveBytes = live.baseBytes + perThread * live.perWorkflowBytes + perThread * perThread * live.perPairBytes;
+  return liveBytes * WORKFLOW_HEAP_GC_ROOM <= heapMiB * MiB;
+}
 
 /**
  * The worker's resident memory with an empty cache, under load (code, the SDK core, the main
@@ -37,7 +102,6 @@ export const MEMORY_TARGET_FRACTION = 0.75;
  */
 export const WORKFLOW_HEAP_EXTRA_BYTES = 64 * 1024 * 1024;
 
-const MiB = 1024 * 1024;
 
 /** Kubernetes quantity suffixes (binary and decimal) to their multipliers. */
 const SUFFIXES: Record<string, number> = {
@@ -74,7 +138,14 @@ export interface WorkerSizingInput {
   maxConcurrentLocalActivities?: number | undefined;
   /** Threads that run workflow tasks (SDK `workflowThreadPoolSize`; default 1). */
   workflowThreads?: number | undefined;
+  /** Overrides what one cached workflow costs (both bundles; the traced one's pairs are still added). */
   bytesPerCachedWorkflow?: number | undefined;
+}
+
+/** What sizes the worker: the settings (src/config/env.ts) and whether tracing is on (the process knows). */
+export interface WorkerSizingRequest extends WorkerSizingInput {
+  /** Tracing on: the worker runs the traced workflow bundle, whose cached workflows cost more. */
+  tracing: boolean;
 }
 
 export interface WorkerSizing {
@@ -95,18 +166,18 @@ export interface WorkerSizing {
 const SDK_DEFAULT_WORKFLOW_TASKS = 40;
 
 /**
- * The worker's sizes. With a limit: cache = (limit x MEMORY_TARGET_FRACTION - WORKER_BASE_BYTES)
- * / bytes per cached workflow; the workflow threads' heap = that budget + WORKFLOW_HEAP_EXTRA_BYTES, split between them. Without one,
- * only the overrides (the SDK's defaults for the rest). Throws if the limit is too small to run.
+ * The worker's sizes. With a limit: cache = as many workflows as cachedWorkflowsBytes fits in
+ * (limit x MEMORY_TARGET_FRACTION - WORKER_BASE_BYTES), by the bundle tracing picks; the workflow
+ * threads' heap = that budget + WORKFLOW_HEAP_EXTRA_BYTES, split between them. Without one, only
+ * the overrides (the SDK's defaults for the rest). Throws if the limit is too small to run.
  */
-export function sizeWorker(input: WorkerSizingInput): WorkerSizing {
+export function sizeWorker(input: WorkerSizingRequest): WorkerSizing {
   const sizing: WorkerSizing = {};
   const limit = input.memoryLimitBytes ?? undefined;
   if (limit !== undefined) {
     sizing.memoryLimitBytes = limit;
-    const perWorkflow = input.bytesPerCachedWorkflow ?? BYTES_PER_CACHED_WORKFLOW;
     const cacheBudget = limit * MEMORY_TARGET_FRACTION - WORKER_BASE_BYTES;
-    const cached = Math.floor(cacheBudget / perWorkflow);
+    const cached = cachedWorkflowsWithin(cacheBudget, { tracing: input.tracing, threads: input.workflowThreads, bytesPerCachedWorkflow: input.bytesPerCachedWorkflow });
     if (input.maxCachedWorkflows === undefined && cached < 2) {
       throw new Error(
         `a memory limit of ${Math.round(limit / MiB)} MiB leaves no room for cached workflows ` +

@@ -6,7 +6,7 @@ import { totalmem } from 'node:os';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { createCommandPublisher } from '../amqp/command-publisher.js';
 import type { Config } from '../config/env.js';
-import { sizeWorker, type WorkerSizing } from '../config/worker-sizing.js';
+import { cacheFitsWorkflowHeap, sizeWorker, type WorkerSizing } from '../config/worker-sizing.js';
 import { connectDatabase } from '../db/index.js';
 import { countStalledVideos, createProjectionStore } from '../db/video-store.js';
 import { createWebhookStore } from '../db/webhook-store.js';
@@ -21,6 +21,7 @@ import { createWebhookGateway } from '../temporal/webhook-gateway.js';
 import { createAlertDigestGateway } from '../temporal/alert-digest-gateway.js';
 import { createVideoWorker, type VideoWorker, type WorkerTuning } from '../temporal/worker.js';
 import { VIDEO_WORKFLOW_TYPE, workflowIdFor } from '../workflows/definitions.js';
+import { activeTracing } from '../tracing/setup.js';
 import { createWebhookSender } from '../webhooks/sender.js';
 import type { Fatal, Running } from './running.js';
 
@@ -36,10 +37,13 @@ export function cgroupMemoryLimit(): number | undefined {
   return constrained > 0 && constrained < totalmem() ? constrained : undefined;
 }
 
-/** The worker's sizes: from WORKER_MEMORY_LIMIT, else from the cgroup's limit, with the overrides. */
-export function workerSizing(config: Config): WorkerSizing {
+/**
+ * The worker's sizes: from WORKER_MEMORY_LIMIT, else from the cgroup's limit, with the overrides;
+ * `tracing`: the worker runs the traced workflow bundle (src/tracing/temporal.ts), which costs more per cached workflow.
+ */
+export function workerSizing(config: Config, tracing: boolean): WorkerSizing {
   const limit = config.worker.memoryLimitBytes;
-  return sizeWorker({ ...config.worker, memoryLimitBytes: limit === undefined ? cgroupMemoryLimit() : limit });
+  return sizeWorker({ ...config.worker, tracing, memoryLimitBytes: limit === undefined ? cgroupMemoryLimit() : limit });
 }
 
 /**
@@ -58,7 +62,9 @@ function tuningOf(sizing: WorkerSizing): WorkerTuning {
 
 export async function buildVideoWorker(config: Config, logger: Logger): Promise<BuiltWorker> {
   installTemporalRuntime(logger, await temporalSdkMetricsAddress(config));
-  const sizing = workerSizing(config);
+  // Tracing is started before the worker (src/processes/tracing.ts); on, the worker runs the traced bundle.
+  const tracing = activeTracing() !== undefined;
+  const sizing = workerSizing(config, tracing);
   const closers: Array<() => Promise<void>> = [];
   const close = async () => {
     for (const step of closers.reverse()) await step();
@@ -83,8 +89,14 @@ export async function buildVideoWorker(config: Config, logger: Logger): Promise<
     capWorkflowHeap(sizing.workflowHeapMiB);
     logger.info(
       { ...sizing, mainHeapLimitMiB: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20) },
-      sizing.memoryLimitBytes === undefined ? 'worker sized by the SDK defaults (no memory limit)' : 'worker sized from its memory limit',
+      sizing.memoryLimitBytes === undefined ? 'worker sized by the SDK defaults (no memory limit)' : `worker sized from its memory limit${tracing ? ' (tracing on: traced workflows)' : ''}`,
     );
+    if (!cacheFitsWorkflowHeap(sizing, tracing)) {
+      logger.warn(
+        { maxCachedWorkflows: sizing.maxCachedWorkflows, workflowHeapMiB: sizing.workflowHeapMiB, tracing },
+        'the workflow cache may not fit the workflow heap: the workflow thread can run out of memory (lower WORKER_MAX_CACHED_WORKFLOWS or raise WORKER_WORKFLOW_HEAP)',
+      );
+    }
     const worker = await createVideoWorker({
       connection: nativeConnection,
       namespace: config.temporal.namespace,

@@ -1,6 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../../src/config/env.js';
-import { BYTES_PER_CACHED_WORKFLOW, MEMORY_TARGET_FRACTION, WORKER_BASE_BYTES, parseMemorySize, sizeWorker } from '../../src/config/worker-sizing.js';
+import {
+  BYTES_PER_CACHED_WORKFLOW,
+  MEMORY_TARGET_FRACTION,
+  WORKER_BASE_BYTES,
+  cacheFitsWorkflowHeap,
+  cachedWorkflowsBytes,
+  parseMemorySize,
+  sizeWorker,
+} from '../../src/config/worker-sizing.js';
 
 const GiB = 2 ** 30;
 
@@ -15,39 +23,71 @@ describe('worker sizing', () => {
   });
 
   it('sizes the cache and the workflow heap from the limit', () => {
-    const sizing = sizeWorker({ memoryLimitBytes: GiB });
+    const sizing = sizeWorker({ tracing: false, memoryLimitBytes: GiB });
     expect(sizing.maxCachedWorkflows).toBe(Math.floor((GiB * MEMORY_TARGET_FRACTION - WORKER_BASE_BYTES) / BYTES_PER_CACHED_WORKFLOW));
     expect(sizing.maxCachedWorkflows).toBe(409);
     expect(sizing.workflowHeapMiB).toBe(576); // the cache's 512 MiB budget + 64 MiB
     expect(sizing.maxConcurrentWorkflowTaskExecutions).toBe(40);
     // Twice the memory, more than twice the cache (the base is paid once).
-    expect(sizeWorker({ memoryLimitBytes: 2 * GiB }).maxCachedWorkflows).toBeGreaterThan(2 * sizing.maxCachedWorkflows!);
+    expect(sizeWorker({ tracing: false, memoryLimitBytes: 2 * GiB }).maxCachedWorkflows).toBeGreaterThan(2 * sizing.maxCachedWorkflows!);
+  });
+
+  it('caches fewer traced workflows, the more so the larger the cache', () => {
+    const plain = sizeWorker({ tracing: false, memoryLimitBytes: GiB });
+    const traced = sizeWorker({ tracing: true, memoryLimitBytes: GiB });
+    expect(traced.maxCachedWorkflows).toBe(215);
+    expect(traced.workflowHeapMiB).toBe(plain.workflowHeapMiB); // same budget, fewer workflows in it
+    // Each traced workflow's promises grow with the others cached in its thread: more than linear.
+    expect(cachedWorkflowsBytes(800, { tracing: true })).toBeGreaterThan(2 * cachedWorkflowsBytes(400, { tracing: true }));
+    expect(cachedWorkflowsBytes(800, { tracing: false })).toBe(2 * cachedWorkflowsBytes(400, { tracing: false }));
+    // Two threads hold half the cache each: fewer pairs, more workflows in the same memory.
+    expect(sizeWorker({ tracing: true, memoryLimitBytes: GiB, workflowThreads: 2 }).maxCachedWorkflows).toBeGreaterThan(traced.maxCachedWorkflows!);
+    const fourGiB = (tracing: boolean) => sizeWorker({ tracing, memoryLimitBytes: 4 * GiB }).maxCachedWorkflows!;
+    expect(fourGiB(true) / fourGiB(false)).toBeLessThan(traced.maxCachedWorkflows! / plain.maxCachedWorkflows!);
+  });
+
+  it('chooses caches that fit the workflow heap, and tells the ones that do not', () => {
+    for (const tracing of [false, true]) {
+      for (const limit of [512 * 2 ** 20, GiB, 2 * GiB, 4 * GiB, 8 * GiB, 16 * GiB]) {
+        for (const workflowThreads of [1, 2, 4]) {
+          const sizing = sizeWorker({ tracing, memoryLimitBytes: limit, workflowThreads });
+          expect({ tracing, limit, workflowThreads, fits: cacheFitsWorkflowHeap(sizing, tracing) }).toEqual({ tracing, limit, workflowThreads, fits: true });
+        }
+      }
+    }
+    // What ran the workflow thread out of heap with tracing on (BENCHMARKS.md): the untraced
+    // sizing of a 1 GiB worker, and the SDK's defaults on a machine without a limit.
+    const untracedAtOneGiB = sizeWorker({ tracing: false, memoryLimitBytes: GiB });
+    expect(cacheFitsWorkflowHeap(untracedAtOneGiB, false)).toBe(true);
+    expect(cacheFitsWorkflowHeap(untracedAtOneGiB, true)).toBe(false);
+    expect(cacheFitsWorkflowHeap({ maxCachedWorkflows: 2300, workflowHeapMiB: 4144 }, true)).toBe(false);
+    expect(cacheFitsWorkflowHeap({ maxCachedWorkflows: 2300 }, true)).toBe(true); // the SDK's heap: nothing to check
   });
 
   it('splits the workflow heap between the workflow threads', () => {
-    expect(sizeWorker({ memoryLimitBytes: GiB, workflowThreads: 2 })).toMatchObject({ workflowThreadPoolSize: 2, workflowHeapMiB: 288 });
+    expect(sizeWorker({ tracing: false, memoryLimitBytes: GiB, workflowThreads: 2 })).toMatchObject({ workflowThreadPoolSize: 2, workflowHeapMiB: 288 });
     expect(loadConfig({ WORKER_WORKFLOW_THREADS: '2' }).worker.workflowThreads).toBe(2);
     expect(() => loadConfig({ WORKER_WORKFLOW_THREADS: '0' })).toThrow(/WORKER_WORKFLOW_THREADS/);
   });
 
   it('lets each override win, and keeps workflow-task concurrency within the cache', () => {
-    expect(sizeWorker({ memoryLimitBytes: GiB, maxCachedWorkflows: 500, workflowHeapMiB: 300 })).toMatchObject({ maxCachedWorkflows: 500, workflowHeapMiB: 300 });
-    expect(sizeWorker({ maxCachedWorkflows: 10 }).maxConcurrentWorkflowTaskExecutions).toBe(10);
-    expect(sizeWorker({ maxCachedWorkflows: 10, maxConcurrentWorkflowTasks: 100 }).maxConcurrentWorkflowTaskExecutions).toBe(10);
-    expect(sizeWorker({ maxConcurrentActivities: 20, maxConcurrentLocalActivities: 30 })).toEqual({
+    expect(sizeWorker({ tracing: false, memoryLimitBytes: GiB, maxCachedWorkflows: 500, workflowHeapMiB: 300 })).toMatchObject({ maxCachedWorkflows: 500, workflowHeapMiB: 300 });
+    expect(sizeWorker({ tracing: false, maxCachedWorkflows: 10 }).maxConcurrentWorkflowTaskExecutions).toBe(10);
+    expect(sizeWorker({ tracing: false, maxCachedWorkflows: 10, maxConcurrentWorkflowTasks: 100 }).maxConcurrentWorkflowTaskExecutions).toBe(10);
+    expect(sizeWorker({ tracing: false, maxConcurrentActivities: 20, maxConcurrentLocalActivities: 30 })).toEqual({
       maxConcurrentActivityTaskExecutions: 20,
       maxConcurrentLocalActivityExecutions: 30,
     });
   });
 
   it('leaves everything to the SDK without a limit or overrides', () => {
-    expect(sizeWorker({})).toEqual({});
-    expect(sizeWorker({ memoryLimitBytes: null })).toEqual({});
+    expect(sizeWorker({ tracing: false })).toEqual({});
+    expect(sizeWorker({ tracing: false, memoryLimitBytes: null })).toEqual({});
   });
 
   it('refuses a limit with no room for a cache', () => {
-    expect(() => sizeWorker({ memoryLimitBytes: 256 * 2 ** 20 })).toThrow(/no room for cached workflows/);
-    expect(sizeWorker({ memoryLimitBytes: 256 * 2 ** 20, maxCachedWorkflows: 50 }).maxCachedWorkflows).toBe(50);
+    expect(() => sizeWorker({ tracing: false, memoryLimitBytes: 256 * 2 ** 20 })).toThrow(/no room for cached workflows/);
+    expect(sizeWorker({ tracing: false, memoryLimitBytes: 256 * 2 ** 20, maxCachedWorkflows: 50 }).maxCachedWorkflows).toBe(50);
   });
 
   it('is configured from the environment, failing fast on bad values', () => {
