@@ -83,7 +83,7 @@ export interface FaultResult {
 }
 
 export interface PostgresDownReads {
-  /** Videos whose workflow was open, and whose row Postgres had, when it went down. */
+  /** Videos whose workflow was open with its state loaded (its row written by that run) when Postgres went down. */
   openVideos: number;
   /** Times every one of them was read. */
   passes: number;
@@ -296,26 +296,27 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultReport> 
     let postgresDown: PostgresDownReads | null = null;
     /**
      * The videos the Postgres-down guarantee covers, listed just before Postgres stops: this run's
-     * videos whose workflow is open and whose row Postgres has (their workflow has loaded its state;
-     * one that starts while Postgres is down cannot know the video's past, and says so with a 503).
+     * videos whose workflow is open and has loaded its state, as its row says (the run that loaded
+     * it wrote it last: `run_id`). A run that starts while Postgres is down (a video's first, or one
+     * reopened by a late event) cannot know the video's past, and says so with a 503; so does a run
+     * continued as new (its writes name no run), which this leaves out.
      */
     const listOpenVideos = async (): Promise<string[]> => {
-      const open: string[] = [];
+      const open = new Map<string, string>();
       await waitUntil(
         'the list of open workflows',
         async () => {
-          open.length = 0;
+          open.clear();
           for await (const wf of client.workflow.list({ query: 'ExecutionStatus="Running"' })) {
             const videoId = videoIdOf(wf.workflowId);
-            if (videoId?.startsWith(prefix)) open.push(videoId);
+            if (videoId?.startsWith(prefix)) open.set(videoId, wf.runId);
           }
           return true;
         },
         60_000,
       );
-      const { rows } = await db.query<{ video_id: string }>('select video_id from videos where video_id = any($1)', [open]);
-      const stored = new Set(rows.map((r) => r.video_id));
-      return open.filter((videoId) => stored.has(videoId));
+      const { rows } = await db.query<{ video_id: string; run_id: string | null }>('select video_id, run_id from videos where video_id = any($1)', [[...open.keys()]]);
+      return rows.filter((r) => r.run_id !== null && r.run_id === open.get(r.video_id)).map((r) => r.video_id);
     };
     /**
      * While Postgres is down (until `until`, and at least one full pass): reads every one of `open`

@@ -8,7 +8,7 @@
  *   FAULTS_CI_VIDEOS  videos (default 150)        FAULTS  faults to inject (default: all)
  */
 import { describe, expect, it } from '@jest/globals';
-import { parseFaults, runFaults, type FaultReport } from '../faults/fault-run.js';
+import { formatReport, parseFaults, runFaults, type FaultReport } from '../faults/fault-run.js';
 import { vidprocArgs } from '../support/cli.js';
 
 const videos = Number(process.env.FAULTS_CI_VIDEOS ?? 150);
@@ -26,7 +26,7 @@ describe('the fault suite, CI size', () => {
       log: (line) => void lines.push(line),
     });
     // What the run says about itself, for whoever reads a failure.
-    if (report.failures.length > 0) process.stderr.write(`${lines.join('\n')}\n${report.failures.join('\n')}\ndata and logs kept in ${report.dir}\n`);
+    if (report.failures.length > 0) process.stderr.write(`${lines.join('\n')}\n${formatReport(report)}\ndata and logs kept in ${report.dir}\n`);
     expect(report.failures).toEqual([]);
     expect(report.counts).toEqual({ lost: 0, eventsLost: 0, appliedTwice: 0, regressed: 0, gaps: 0, wrong: 0, apiMismatches: 0, deadLettered: 0 });
     expect(report.faults.map((f) => f.fault)).toEqual(faults);
