@@ -183,7 +183,9 @@ export function createLiveViews(askWorkflow: AskWorkflow, options: LiveViewsOpti
         asking.delete(videoId);
         // A final view is not kept here: a finished video is read from Postgres, and kept from there
         // (final-views.ts), instead of being asked of its workflow while it lingers and is read.
-        if (status.kind === 'live' && !isFinalView(status.view)) answers.set(videoId, answered);
+        // Nor is a view without an owner: its owner's reads would get a 404 from it until it aged
+        // out, after the event that names them (it is rare: events out of order).
+        if (status.kind === 'live' && !isFinalView(status.view) && status.view.userId !== null) answers.set(videoId, answered);
       }
       return answered;
     })();
