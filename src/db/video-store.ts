@@ -123,9 +123,27 @@ export async function findChangedVideos(
  * history records (ignoring those already stored), in one transaction; a written row is
  * announced to the live streams (delivered when the transaction commits).
  * Returns whether the row was written (false: the stored version was already as new).
+ *
+ * A run's own lines are its to write again (`run`, when the row is still that run's: past what it
+ * started from). A workflow task that wrote and was then lost (its worker killed) is run again from
+ * the run's start, with the signals that came meanwhile too: its lines can differ from the lost
+ * attempt's, and the run's history is what Temporal recorded, so they replace them (the fault suite
+ * saw an event applied twice and two lost when the lost attempt's lines were kept). Lines written
+ * by completed tasks of the run are written again the same (replay is deterministic).
  */
 export async function saveVideo(em: EntityManager, video: VideoState, records: HistoryRecord[], run?: RunStart): Promise<boolean> {
   return em.transactional(async (tx) => {
+    let replaced = 0;
+    if (records.length > 0 && run) {
+      const seqs = records.map((r) => r.seq);
+      const deleted = await tx.getConnection().execute<{ affectedRows: number }>(
+        `delete from video_events e where e.video_id = ? and e.seq > ? and e.seq between ? and ?
+           and exists (select 1 from videos v where v.video_id = e.video_id and v.run_id = ?)`,
+        [video.videoId, run.base?.version ?? 0, Math.min(...seqs), Math.max(...seqs), run.runId],
+        'run',
+      );
+      replaced = deleted.affectedRows;
+    }
     if (records.length > 0) {
       const history = historyRows(tx);
       await tx
@@ -140,7 +158,8 @@ export async function saveVideo(em: EntityManager, video: VideoState, records: H
       .insert(videoRows(tx).toRow(video, run))
       .onConflict('videoId')
       .merge()
-      .where({ version: { $lt: video.version } })
+      // Newer; or, when this write replaced its run's own lines, as new too (the lost attempt's row).
+      .where({ version: replaced > 0 ? { $lte: video.version } : { $lt: video.version } })
       .execute<{ affectedRows: number }>('run');
     if (result.affectedRows === 0) return false;
     await announceChange(tx, video.videoId);

@@ -105,6 +105,39 @@ describe('a run that loads what it wrote itself', () => {
     expect((await store().load(id, 'run-c'))?.video).toMatchObject({ status: 'completed', version: 4 });
   });
 
+  it("a run's task run again after a lost attempt replaces the lines that attempt wrote, and touches nothing before the run", async () => {
+    const id = uniqueId();
+    // Stored before the run: uploaded (version 1).
+    const before = steps(id, [ev.uploaded(id, 'u')]);
+    await store().save(before.states[0]!.video, before.records, { runId: 'run-0', base: null });
+    const base = (await store().load(id, 'run-a'))!;
+    const from = { video: base.video, seenEventIds: base.seenEventIds };
+    const run = (events: VideoEvent[]) => {
+      const records: ReturnType<typeof applyEvent>['record'][] = [];
+      let state: TrackerState = from;
+      for (const e of events) {
+        const r = applyEvent(state, e, NOW);
+        state = r.state;
+        records.push(r.record);
+      }
+      return { video: state.video, records };
+    };
+    // The lost attempt saw progress then started; the task run again saw started first, then the rest.
+    const progress = ev.progress(id, 30);
+    const started = ev.started(id);
+    const lost = run([progress, started]);
+    await store().save(lost.video, lost.records, { runId: 'run-a', base: base.video });
+    const again = run([started, progress, ev.completed(id)]);
+    await store().save(again.video, again.records, { runId: 'run-a', base: base.video });
+
+    expect(await findHistory(orm.em.fork(), id)).toEqual([...before.records, ...again.records]);
+    expect(await findVideo(orm.em.fork(), id)).toEqual(again.video);
+    // Another run's write of the same positions leaves them alone (it is not that run's).
+    const other = run([ev.failed(id, 'E', 'x')]);
+    await store().save(other.video, other.records, { runId: 'run-b', base: base.video });
+    expect(await findHistory(orm.em.fork(), id)).toEqual([...before.records, ...again.records]);
+  });
+
   it('a continued run (which loads nothing) clears the mark: every later run loads the row', async () => {
     const id = uniqueId();
     const { states, records } = steps(id, [ev.uploaded(id, 'u'), ev.started(id)]);
