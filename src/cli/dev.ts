@@ -57,7 +57,7 @@ export async function runDev(): Promise<void> {
   parts.push(() => startApi(cfg, logger));
 
   const token = devSecret ? await signDevToken(cfg.AUTH_JWT_SECRET!, 'dev-user', [OPERATOR_ROLE]) : undefined;
-  await runUntilSignal(logger, parts, (running) => process.stdout.write(banner(running, token)));
+  await runUntilSignal(logger, parts, { banner: (running) => process.stdout.write(banner(running, token)), shutdownTimeoutMs: cfg.SHUTDOWN_TIMEOUT });
 }
 
 /** Where everything is, and how to try it. */

@@ -37,7 +37,7 @@ export function addServingCommands(program: Command): void {
         const logger = createLogger(cfg.LOG_LEVEL).child({ process: name });
         const tracing = await traceProcess(name, logger); // first in, last out (OTEL_* set: traced)
         const metrics = cfg.metrics.enabled ? [() => startMetricsServer(cfg, logger)] : [];
-        await runUntilSignal(logger, [() => Promise.resolve(tracing), ...metrics, (fatal) => start(cfg, logger, fatal)]);
+        await runUntilSignal(logger, [() => Promise.resolve(tracing), ...metrics, (fatal) => start(cfg, logger, fatal)], { shutdownTimeoutMs: cfg.SHUTDOWN_TIMEOUT });
       });
   }
 

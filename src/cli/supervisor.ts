@@ -4,11 +4,24 @@ import type { Fatal, Running } from '../processes/running.js';
 
 export type Part = (fatal: Fatal) => Promise<Running>;
 
+export interface SupervisorOptions {
+  /** Shown once every part has started. */
+  banner?: (running: Running[]) => void;
+  /**
+   * How long stopping may take (SHUTDOWN_TIMEOUT): past it the process exits non-zero, naming the
+   * part still stopping, instead of hanging until the orchestrator kills it. What a part held is
+   * not lost: Temporal hands an unfinished task or activity to another worker, RabbitMQ redelivers
+   * an unacked message.
+   */
+  shutdownTimeoutMs?: number;
+}
+
 /**
  * Starts the parts in order, runs until SIGTERM/SIGINT (or a part fails), then stops what
- * started in reverse order. A signal during start-up stops at once; a second signal exits.
+ * started in reverse order, within the shutdown timeout. A signal during start-up stops at once;
+ * a second signal exits.
  */
-export async function runUntilSignal(logger: Logger, parts: Part[], banner?: (running: Running[]) => void) {
+export async function runUntilSignal(logger: Logger, parts: Part[], { banner, shutdownTimeoutMs }: SupervisorOptions = {}) {
   const running: Running[] = [];
   let requested: { reason: string; failed: boolean } | undefined;
   let wake: (r: { reason: string; failed: boolean }) => void = () => {};
@@ -43,7 +56,15 @@ export async function runUntilSignal(logger: Logger, parts: Part[], banner?: (ru
   if (!requested) banner?.(running);
   const { reason, failed } = await stopRequested;
   logger.info({ reason }, 'shutting down');
+  let stopping = '';
+  if (shutdownTimeoutMs !== undefined) {
+    setTimeout(() => {
+      logger.error({ shutdownTimeoutMs, stopping }, 'shutdown timed out: exiting with a part still stopping');
+      process.exit(1);
+    }, shutdownTimeoutMs).unref();
+  }
   for (const part of running.reverse()) {
+    stopping = Object.keys(part.endpoints).join(', ') || 'a part';
     try {
       await part.stop();
     } catch (err) {

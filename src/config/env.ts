@@ -222,6 +222,8 @@ export const envSchema = z.object({
   METRICS_PORT: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65535)]).default(9464),
   METRICS_HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** How long a process may take to stop after SIGTERM before it exits anyway (non-zero); below the orchestrator's grace period. */
+  SHUTDOWN_TIMEOUT: duration('25s').refine((ms) => ms >= 1_000 && ms <= 10 * 60_000, 'must be from 1s to 10m'),
   /** An S3-compatible endpoint (MinIO, moto, ...); unset: AWS S3 of AWS_REGION. */
   S3_ENDPOINT: optionalString.refine((v) => v === undefined || /^https?:\/\/[^/]/.test(v), 'must be an http(s) URL like https://s3.example.com'),
   S3_FORCE_PATH_STYLE: flag,

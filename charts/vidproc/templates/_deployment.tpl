@@ -68,8 +68,10 @@ spec:
           {{- include "vidproc.envFrom" (dict "configName" (include "vidproc.fullname" $root) "secretName" (include "vidproc.secretName" $root)) | nindent 10 }}
           {{- $extraEnv := concat $root.Values.extraEnv $c.extraEnv }}
           {{- $memoryLimit := and (eq $component "worker") $c.resources.limits (index $c.resources.limits "memory") }}
-          {{- if or (eq $component "api") $memoryLimit $extraEnv }}
           env:
+            # Stops within the pod's grace period (SIGTERM, then SIGKILL): exits on its own before it.
+            - name: SHUTDOWN_TIMEOUT
+              value: {{ printf "%ds" (max 1 (sub (int $c.terminationGracePeriodSeconds) 5)) | quote }}
             {{- if eq $component "api" }}
             - name: PORT
               value: {{ $c.containerPort | quote }}
@@ -95,7 +97,6 @@ spec:
             {{- with $extraEnv }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
-          {{- end }}
           ports:
             {{- if eq $component "api" }}
             - name: http
