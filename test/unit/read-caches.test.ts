@@ -410,12 +410,23 @@ describe('live views', () => {
     w.pending[0]!.answer(finished);
     expect((await read).status).toBe(finished);
     expect(views.recent('v1')).toBeUndefined();
-    // Finished but unowned can still change (a late uploaded names the owner): kept like any live view.
+    // Finished but unowned can still change (a late uploaded names the owner): not kept either, so
+    // that the owner's reads do not get a 404 from it after the event that names them.
     const unowned: LiveStatus = { kind: 'live', view: toView(video('v2', { userId: null })) };
     const second = views.ask('v2');
     w.pending[1]!.answer(unowned);
-    await second;
-    expect(views.recent('v2')?.status).toBe(unowned);
+    expect((await second).status).toBe(unowned);
+    expect(views.recent('v2')).toBeUndefined();
+  });
+
+  it('keeps a view in flight that has its owner', async () => {
+    const w = testWorkflow();
+    const views = createLiveViews(w.ask, { maxAgeMs: 60_000, timeoutMs: 1_000 });
+    const inFlight: LiveStatus = { kind: 'live', view: toView(video('v3', { status: 'processing', completedAt: null })) };
+    const read = views.ask('v3');
+    w.pending[0]!.answer(inFlight);
+    await read;
+    expect(views.recent('v3')?.status).toBe(inFlight);
   });
 
   it('a query that throws is an unavailable answer, and is not kept', async () => {
