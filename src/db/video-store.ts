@@ -136,7 +136,9 @@ export async function saveVideo(em: EntityManager, video: VideoState, records: H
     let replaced = 0;
     if (records.length > 0 && run) {
       const seqs = records.map((r) => r.seq);
-      const deleted = await tx.getConnection().execute<{ affectedRows: number }>(
+      // tx.execute: in this transaction (a connection's own execute would take a second pooled
+      // connection, outside it; ten writes at once then held all ten and waited for an eleventh).
+      const deleted = await tx.execute<{ affectedRows: number }>(
         `delete from video_events e where e.video_id = ? and e.seq > ? and e.seq between ? and ?
            and exists (select 1 from videos v where v.video_id = e.video_id and v.run_id = ?)`,
         [video.videoId, run.base?.version ?? 0, Math.min(...seqs), Math.max(...seqs), run.runId],

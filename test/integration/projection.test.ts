@@ -138,6 +138,18 @@ describe('a run that loads what it wrote itself', () => {
     expect(await findHistory(orm.em.fork(), id)).toEqual([...before.records, ...again.records]);
   });
 
+  it("runs' writes by the dozen at once (more than the pool's ten connections) all complete: each holds one connection", async () => {
+    // A statement of the write that left its transaction took a second pooled connection: forty
+    // writes at once held all ten and waited for an eleventh (the alert storm test stood still).
+    const videos = Array.from({ length: 40 }, () => {
+      const id = uniqueId();
+      return { id, ...steps(id, [ev.uploaded(id, 'u'), ev.started(id)]) };
+    });
+    const saved = await Promise.all(videos.map((v) => store().save(v.states[1]!.video, v.records, { runId: `run-${v.id}`, base: null })));
+    expect(saved).toEqual(videos.map(() => true));
+    for (const v of videos.slice(0, 3)) expect(await findHistory(orm.em.fork(), v.id)).toEqual(v.records);
+  }, 30_000);
+
   it('a continued run (which loads nothing) clears the mark: every later run loads the row', async () => {
     const id = uniqueId();
     const { states, records } = steps(id, [ev.uploaded(id, 'u'), ev.started(id)]);
