@@ -29,8 +29,8 @@ export const ONCE_PER_TASK = 'once-per-task';
 export const PACED_COMMANDS = 'paced-commands';
 
 /**
- * The patches met just after a run's load are met at its start instead, before its first local
- * activity. Why: when a workflow task carries queries and a local activity
+ * Every patch above is met at the start of a run, before its first local activity, instead of
+ * where its code first runs. Why: when a workflow task carries queries and a local activity
  * finishes while they are answered, the SDK (core 1.24) completes the task with the activity's
  * marker and starts a new one, in which the workflow first hears of the result; replay delivers
  * the result in the earlier task. A patch first met just after that result was then recorded in
@@ -40,15 +40,8 @@ export const PACED_COMMANDS = 'paced-commands';
  */
 export const PATCHES_AT_START = 'patches-at-start';
 
-/**
- * Meets, now (in a run's first activation), the patches a run meets right after its first local
- * activity (its load): for runs that start with PATCHES_AT_START. The others are met later in a run
- * (a progress batch, a stall), where a cut task is less likely. Meeting them here too (each patch is
- * a marker and a search-attribute upsert in every run) coincided with the 1,000-video alert storm
- * test running past its 15-minute limit (about 5 before); not measured apart from that run's other
- * changes.
- */
+/** Meets every patch now (in a run's first activation), for runs that start with PATCHES_AT_START. */
 export function meetPatchesAtStart(): void {
   if (!patched(PATCHES_AT_START)) return;
-  for (const patchId of [ONCE_PER_TASK, USER_WEBHOOKS]) patched(patchId);
+  for (const patchId of [ONCE_PER_TASK, USER_WEBHOOKS, PROGRESS_EVERY_SECOND, PACED_COMMANDS]) patched(patchId);
 }

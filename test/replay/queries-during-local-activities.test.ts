@@ -7,6 +7,7 @@
  * src/workflows/patches.ts and test/faults/failing-cases/). The workflow runs on the real dev
  * server; its activities are in-memory stand-ins that answer at once, because what is under test is
  * where the SDK cuts the workflow's tasks, and only the timing of queries and results makes it cut.
+ * (test/replay/histories/2026-11-29.query-during-load.json is such a cut, recorded by this test.)
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Worker, type NativeConnection } from '@temporalio/worker';

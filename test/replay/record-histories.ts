@@ -15,7 +15,7 @@ import { findEndpoint, insertEndpoint, listDeliveries } from '../../src/db/webho
 import { createVideoGateway, type VideoGateway } from '../../src/temporal/video-gateway.js';
 import { createWebhookGateway } from '../../src/temporal/webhook-gateway.js';
 import type { HandedAlert } from '../../src/domain/alert-digest.js';
-import { ALERT_DIGEST_WORKFLOW_TYPE, alertDigestWorkflowIdFor, alertSignal, deliveryWorkflowIdFor, workflowIdFor } from '../../src/workflows/definitions.js';
+import { ALERT_DIGEST_WORKFLOW_TYPE, alertDigestWorkflowIdFor, alertSignal, deliveryWorkflowIdFor, getStatusQuery, workflowIdFor } from '../../src/workflows/definitions.js';
 import { setupServices, teardownServices } from '../support/setup-services.js';
 import { ev } from '../support/events.js';
 import { eventually, startHarness, testConfig, type TemporalHarness } from '../support/env.js';
@@ -47,6 +47,23 @@ const scenarios: Record<string, { stuck?: boolean; defaults?: { lingerMs?: numbe
       await videos.sendEvent(ev.progress(id, 40));
       await videos.sendEvent(ev.progress(id, 80));
       await videos.sendEvent(ev.completed(id, 'https://cdn.example.com/cat.zip', 240));
+      return closedRuns(client, id);
+    },
+  },
+  'patches-at-start': {
+    // A run from after PATCHES_AT_START (its patches met in its first task), read while it starts
+    // as clients poll a video they just uploaded (queries in its first tasks).
+    run: async (videos, client, id) => {
+      const handle = client.workflow.getHandle(workflowIdFor(id));
+      let polling = true;
+      const reader = (async () => {
+        while (polling) await handle.query(getStatusQuery).catch(() => undefined);
+      })();
+      await videos.sendEvents([ev.uploaded(id, 'ines', 'poll.mp4'), ev.started(id)]);
+      await videos.sendEvent(ev.progress(id, 60));
+      await videos.sendEvent(ev.completed(id, 'https://cdn.example.com/poll.zip', 90));
+      polling = false;
+      await reader;
       return closedRuns(client, id);
     },
   },
