@@ -192,7 +192,7 @@ describe(`a storm: ${STORM} videos stall within a minute (time-skipping server)`
       `alert storm of ${STORM}: uploaded in ${uploadedAt - began} ms (server ${uploadedIn} ms), stalled and alerted in ${stalledAt - uploadedAt} ms, ` +
         `recovered in ${Date.now() - recoveringAt} ms; ${theirs.length} alert messages in all; total ${Date.now() - began} ms\n`,
     );
-  }, 1_500_000);
+  }, 600_000);
 });
 
 describe('pacing: reprocess commands go out at REPROCESS_RATE (dev server)', () => {
