@@ -10,19 +10,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Worker } from '@temporalio/worker';
 import { workflowIdFor } from '../../src/workflows/definitions.js';
-import type { VideoActivities } from '../../src/activities/index.js';
-import { createVideoGateway } from '../../src/temporal/video-gateway.js';
-import { connectClient, connectWorker } from '../../src/temporal/connection.js';
-import type { NativeConnection } from '@temporalio/worker';
 import { ev, uniqueId } from '../support/events.js';
-import { eventually, testConfig } from '../support/env.js';
+import { eventually } from '../support/env.js';
+import { standInActivities, startStandInWorker, type StandInWorker } from '../support/stand-in-worker.js';
 
-const config = testConfig();
-const taskQueue = `local-lane-${uniqueId()}`;
-let connection: Awaited<ReturnType<typeof connectClient>>;
-let native: NativeConnection;
-let worker: Worker;
-let running: Promise<void>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -30,46 +21,31 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * dispatches take no time: without turns, a dispatch scheduled after that write finishes first.
  */
 const writes: string[] = [];
-const policy = { uploadedAfterMs: 3_600_000, processingAfterMs: 3_600_000, repeatAfterMs: 3_600_000, maxReprocess: 0 };
-const activities: Partial<VideoActivities> = {
-  loadVideo: () => Promise.resolve({ stored: null, policy }),
-  stallPolicy: () => Promise.resolve(policy),
+const activities = standInActivities({
   async recordVideo({ video }) {
     await sleep(video.version === 2 ? 9_000 : 50);
     writes.push(`${video.videoId}@${video.version}`);
     return { written: true };
   },
-  dispatchWebhookNotices: () => Promise.resolve({ deliveries: 0 }),
-  dispatchWebhooks: () => Promise.resolve({ deliveries: 0 }),
-};
+});
 
+let worker: StandInWorker;
 beforeAll(async () => {
-  connection = await connectClient(config.temporal);
-  native = await connectWorker(config.temporal);
-  worker = await Worker.create({
-    connection: native,
-    taskQueue,
-    workflowBundle: { codePath: process.env.VIDPROC_TEST_WORKFLOW_BUNDLE! },
-    activities,
-  });
-  running = worker.run();
+  worker = await startStandInWorker('local-lane', activities);
 });
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await native?.close();
-  await connection?.connection.close();
+  await worker?.stop();
 });
 
 describe('local activities of one video workflow run at once', () => {
   it('finish out of order, and the history replays', async () => {
-    const videos = createVideoGateway(connection.client, { taskQueue, workflowDefaults: { lingerMs: 60_000 } });
+    const { videos, client } = worker;
     const id = uniqueId();
     await videos.sendEvents([ev.uploaded(id, 'alice'), ev.started(id)]);
     await sleep(100); // the first write is under way: the next changes' write and dispatch come while it runs
     await videos.sendEvents([ev.progress(id, 40), ev.completed(id)]);
     await eventually(() => (writes.some((w) => w.startsWith(`${id}@`) && w.endsWith('@4')) ? true : undefined));
-    const handle = connection.client.workflow.getHandle(workflowIdFor(id));
+    const handle = client.workflow.getHandle(workflowIdFor(id));
     // The local activities' markers, in the order they finished: some out of the order they were scheduled.
     const markers = async () => {
       const history = await handle.fetchHistory();

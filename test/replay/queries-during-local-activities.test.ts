@@ -10,49 +10,27 @@
  * (test/replay/histories/2026-11-29.query-during-load.json is such a cut, recorded by this test.)
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Worker, type NativeConnection } from '@temporalio/worker';
-import type { VideoActivities } from '../../src/activities/index.js';
-import { connectClient, connectWorker } from '../../src/temporal/connection.js';
-import { createVideoGateway } from '../../src/temporal/video-gateway.js';
+import { Worker } from '@temporalio/worker';
 import { getStatusQuery, workflowIdFor } from '../../src/workflows/definitions.js';
-import { testConfig } from '../support/env.js';
 import { ev, uniqueId } from '../support/events.js';
+import { standInActivities, startStandInWorker, type StandInWorker } from '../support/stand-in-worker.js';
 
-const config = testConfig();
-const taskQueue = `queried-${uniqueId()}`;
-let connection: Awaited<ReturnType<typeof connectClient>>;
-let native: NativeConnection;
-let worker: Worker;
-let running: Promise<void>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const policy = { uploadedAfterMs: 3_600_000, processingAfterMs: 3_600_000, repeatAfterMs: 3_600_000, maxReprocess: 0 };
-const activities: Partial<VideoActivities> = {
-  loadVideo: () => Promise.resolve({ stored: null, policy }),
-  stallPolicy: () => Promise.resolve(policy),
-  recordVideo: () => Promise.resolve({ written: true }),
-  dispatchWebhookNotices: () => Promise.resolve({ deliveries: 0 }),
-  dispatchWebhooks: () => Promise.resolve({ deliveries: 0 }),
-};
 const workflowBundle = { codePath: process.env.VIDPROC_TEST_WORKFLOW_BUNDLE! };
 
+let worker: StandInWorker;
 beforeAll(async () => {
-  connection = await connectClient(config.temporal);
-  native = await connectWorker(config.temporal);
-  worker = await Worker.create({ connection: native, taskQueue, workflowBundle, activities });
-  running = worker.run();
+  worker = await startStandInWorker('queried', standInActivities());
 });
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await native?.close();
-  await connection?.connection.close();
+  await worker?.stop();
 });
 
 describe('video workflows queried while they start', () => {
   it('replay, wherever the SDK cut their tasks', async () => {
-    const videos = createVideoGateway(connection.client, { taskQueue, workflowDefaults: { lingerMs: 60_000 } });
+    const { videos, client } = worker;
     const ids = Array.from({ length: 40 }, () => uniqueId());
-    const query = (id: string) => connection.client.workflow.getHandle(workflowIdFor(id)).query(getStatusQuery).catch(() => undefined);
+    const query = (id: string) => client.workflow.getHandle(workflowIdFor(id)).query(getStatusQuery).catch(() => undefined);
     let polling = true;
     // Four readers each asking every video in turn, from before its workflow exists.
     const readers = Promise.all(
@@ -70,7 +48,7 @@ describe('video workflows queried while they start', () => {
     const failures: string[] = [];
     let cuts = 0;
     for (const id of ids) {
-      const history = await connection.client.workflow.getHandle(workflowIdFor(id)).fetchHistory();
+      const history = await client.workflow.getHandle(workflowIdFor(id)).fetchHistory();
       const events = history.events ?? [];
       // A task completed with a local activity's marker last, and a new one scheduled at once: a cut.
       cuts += events.filter((e, i) => i > 0 && e.workflowTaskScheduledEventAttributes && events[i - 1]!.markerRecordedEventAttributes).length;
