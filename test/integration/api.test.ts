@@ -252,6 +252,7 @@ describe('GET /v1/videos/:videoId', () => {
 
     const unknown = await deadApp.request(`/v1/videos/${uniqueId()}`, { headers: { Authorization: `Bearer ${tokens.alice}` } });
     await expectProblem(unknown, 503);
+    expect(unknown.headers.get('Retry-After')).toBe('1');
     const ready = await deadApp.request('/readyz');
     const body = (await expectProblem(ready, 503)) as { detail?: string; checks?: Record<string, string> };
     expect(body.detail).toBe('not reachable: temporal');
@@ -273,7 +274,9 @@ describe('when Postgres is down', () => {
       const live = await noDb.request(`/v1/videos/${videoId}`, { headers });
       expect(live.status).toBe(200);
       expect(live.headers.get('X-Status-Source')).toBe('workflow');
-      await expectProblem(await noDb.request(`/v1/videos/${uniqueId()}`, { headers }), 503);
+      const nothing = await noDb.request(`/v1/videos/${uniqueId()}`, { headers });
+      expect(await expectProblem(nothing, 503)).toMatchObject({ detail: 'Postgres is not answering; try again shortly' });
+      expect(nothing.headers.get('Retry-After')).toBe('1');
       const notReady = (await expectProblem(await noDb.request('/readyz'), 503)) as { detail?: string; checks?: Record<string, string> };
       expect(notReady).toMatchObject({ detail: 'not reachable: postgres', checks: { postgres: 'unreachable' } });
       expect(JSON.stringify(notReady)).not.toMatch(/127\.0\.0\.1|5432|ECONNREFUSED/);

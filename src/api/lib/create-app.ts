@@ -6,7 +6,7 @@ import { isDatabaseUnavailable } from '../../db/errors.js';
 import { requestId } from 'hono/request-id';
 import type { Logger } from '../../logger.js';
 import { traceRequests } from '../../tracing/http.js';
-import { HttpProblem, problem } from './problem.js';
+import { dependencyDown, HttpProblem, problem } from './problem.js';
 import type { AppEnv, AppOpenAPI } from './types.js';
 
 /** Invalid input becomes a 400 problem listing each field and what was wrong with it. */
@@ -36,19 +36,17 @@ export function createApp(logger: Logger): AppOpenAPI {
   });
   app.notFound((c) => problem(c, 404, `no route for ${c.req.method} ${c.req.path}`));
   app.onError((err, c) => {
-    if (err instanceof HttpProblem) {
-      for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
-      return problem(c, err.status, err.message, err.extra);
+    const log = c.get('logger') ?? logger;
+    const unavailable = downDependencyOf(err);
+    if (unavailable) log.warn({ err }, `${unavailable} unavailable`);
+    const known = err instanceof HttpProblem ? err : unavailable ? dependencyDown(unavailable) : undefined;
+    if (known) {
+      for (const [k, v] of Object.entries(known.headers)) c.header(k, v);
+      return problem(c, known.status, known.message, known.extra);
     }
     if (err instanceof HTTPException) {
       // Hono's own 4xx (e.g. malformed JSON in a body): the client's mistake, said plainly.
       return problem(c, err.status, err.message);
-    }
-    const log = c.get('logger') ?? logger;
-    const unavailable = dependencyDown(err);
-    if (unavailable) {
-      log.warn({ err }, `${unavailable} unavailable`);
-      return problem(c, 503, `${unavailable} is not answering; try again shortly`);
     }
     log.error({ err }, 'unhandled error');
     return problem(c, 500, 'internal error');
@@ -57,7 +55,7 @@ export function createApp(logger: Logger): AppOpenAPI {
 }
 
 /** Which dependency an error says is down, if any: those are 503s, not 500s. */
-function dependencyDown(err: unknown): string | undefined {
+function downDependencyOf(err: unknown): string | undefined {
   if (err instanceof ServiceError || err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return 'Temporal';
   if (isDatabaseUnavailable(err)) return 'Postgres';
   return undefined;

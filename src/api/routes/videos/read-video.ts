@@ -10,7 +10,7 @@ import { findVideo } from '../../../db/video-store.js';
 import { canRead, isFinalView, toView, type Principal, type VideoState, type VideoView } from '../../../domain/video.js';
 import type { FinalViews, KeptView } from '../../lib/final-views.js';
 import type { LiveAnswer, LiveViews } from '../../lib/live-views.js';
-import { HttpProblem } from '../../lib/problem.js';
+import { dependencyDown, HttpProblem } from '../../lib/problem.js';
 import type { ResponseMemo } from '../../lib/video-response.js';
 
 /** Where the view came from: the video's workflow (a query), or the Postgres projection. */
@@ -141,7 +141,7 @@ export async function readVideo(deps: ReadDeps, videoId: string): Promise<ReadRe
   if (isLive(live)) return fromWorkflow(live, liveViews);
   if (live.status.kind === 'busy') throw busy();
   // Nothing stored and Temporal silent: the video may exist but is not persisted yet.
-  if (live.status.kind === 'unavailable') throw new HttpProblem(503, 'Temporal is not answering; try again shortly');
+  if (live.status.kind === 'unavailable') throw dependencyDown('Temporal');
   return null;
 }
 
