@@ -89,6 +89,13 @@ export interface PostgresDownReads {
   passes: number;
   reads: number;
   answered: number;
+  /**
+   * Reads answered 503 with Retry-After (more reads than the API's query slots, or a workflow slower
+   * than the query timeout: one not cached since the worker was killed replays first), each tried
+   * again after Retry-After as a client would, up to RETRIES_AFTER_503 times before the video counts
+   * as not answered.
+   */
+  retried: number;
   /** Answers by X-Status-Source. */
   sources: Record<string, number>;
   /** Each video that did not answer (at least once), with its first failure. */
@@ -322,15 +329,25 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultReport> 
      * While Postgres is down (until `until`, and at least one full pass): reads every one of `open`
      * through the API, again and again; each must answer every time.
      */
+    /** Times a read of an open video answered 503 is tried again (after the Retry-After it was given) while Postgres is down. */
+    const RETRIES_AFTER_503 = 3;
     const readOpenVideos = async (open: string[], until: number): Promise<PostgresDownReads> => {
-      const result: PostgresDownReads = { openVideos: open.length, passes: 0, reads: 0, answered: 0, sources: {}, failed: [] };
+      const result: PostgresDownReads = { openVideos: open.length, passes: 0, reads: 0, answered: 0, retried: 0, sources: {}, failed: [] };
       const failedVideos = new Set<string>();
       const read = async (videoId: string) => {
         result.reads++;
         try {
           const started = Date.now();
-          const res = await fetch(`${apiUrl}/v1/videos/${videoId}`, { headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
-          const body = await res.text();
+          let res: Response;
+          let body: string;
+          for (let retries = 0; ; retries++) {
+            res = await fetch(`${apiUrl}/v1/videos/${videoId}`, { headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+            body = await res.text();
+            const retryAfter = res.status === 503 ? Number(res.headers.get('retry-after')) : NaN;
+            if (!(retryAfter > 0) || retries === RETRIES_AFTER_503) break;
+            result.retried++;
+            await sleep(retryAfter * 1_000);
+          }
           if (res.status !== 200) {
             if (!failedVideos.has(videoId)) result.failed.push(`${videoId}: ${res.status} after ${Date.now() - started} ms: ${body.slice(0, 160)}`);
             failedVideos.add(videoId);
@@ -498,7 +515,7 @@ export function formatReport(r: FaultReport): string {
       `history gaps = ${r.counts.gaps}, wrong end = ${r.counts.wrong}, API ≠ Postgres = ${r.counts.apiMismatches}, dead-lettered = ${r.counts.deadLettered}`,
     `watched ${r.reads.videos} videos through the API: ${r.reads.observations} answers; not answered: ${JSON.stringify(r.reads.unavailable)}; older but marked as fallbacks: ${JSON.stringify(r.reads.olderMarked)}`,
     r.postgresDown
-      ? `Postgres down: ${r.postgresDown.openVideos} videos with an open workflow, read ${r.postgresDown.passes}× each: ${r.postgresDown.answered} of ${r.postgresDown.reads} reads answered (${JSON.stringify(r.postgresDown.sources)}), ${r.postgresDown.failed.length} videos did not answer at least once`
+      ? `Postgres down: ${r.postgresDown.openVideos} videos with an open workflow, read ${r.postgresDown.passes}× each: ${r.postgresDown.answered} of ${r.postgresDown.reads} reads answered (${r.postgresDown.retried} answered 503 and tried again after Retry-After; ${JSON.stringify(r.postgresDown.sources)}), ${r.postgresDown.failed.length} videos did not answer at least once`
       : 'Postgres down: not run',
     `published in ${pct(r.publishS)} s, drained ${pct(r.drainS)} s later`,
     r.exitsOnTheirOwn.length
