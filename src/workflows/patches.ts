@@ -29,6 +29,12 @@ export const ONCE_PER_TASK = 'once-per-task';
 export const PACED_COMMANDS = 'paced-commands';
 
 /**
+ * The video workflow's local activities run one at a time (local-activity-turns.ts): their results
+ * reach the workflow in the same order live and on replay. Decided once, at a run's start.
+ */
+export const LOCAL_ACTIVITIES_IN_TURN = 'local-activities-in-turn';
+
+/**
  * Every patch above is met at the start of a run, before its first local activity, instead of
  * where its code first runs. Why: when a workflow task carries queries and a local activity
  * finishes while they are answered, the SDK (core 1.24) completes the task with the activity's
@@ -41,7 +47,17 @@ export const PACED_COMMANDS = 'paced-commands';
 export const PATCHES_AT_START = 'patches-at-start';
 
 /** Meets every patch now (in a run's first activation), for runs that start with PATCHES_AT_START. */
-export function meetPatchesAtStart(): void {
+function meetPatchesAtStart(): void {
   if (!patched(PATCHES_AT_START)) return;
   for (const patchId of [ONCE_PER_TASK, USER_WEBHOOKS, PROGRESS_EVERY_SECOND, PACED_COMMANDS]) patched(patchId);
+}
+
+/**
+ * What a run decides once, at its start (in its first activation, so that a run from before a
+ * patch decides on replay as it did): the patches above met, and whether its local activities
+ * take turns.
+ */
+export function decidedAtStart(): { localActivitiesInTurn: boolean } {
+  meetPatchesAtStart();
+  return { localActivitiesInTurn: patched(LOCAL_ACTIVITIES_IN_TURN) };
 }

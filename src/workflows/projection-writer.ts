@@ -9,6 +9,7 @@ import { condition, log, patched } from '@temporalio/workflow';
 import type { RunStart } from '../activities/index.js';
 import type { HistoryRecord, VideoState } from '../domain/video.js';
 import { recordVideo } from './activities.js';
+import type { LocalActivityTurns } from './local-activity-turns.js';
 import { PROGRESS_EVERY_SECOND } from './patches.js';
 import { inTrace } from './trace-context.js';
 
@@ -39,9 +40,12 @@ export class ProjectionWriter {
   /** The video as the write under way gives it to the row (until it succeeds or is given up). */
   inFlight: VideoState | undefined;
 
-  constructor(videoId: string, video: () => VideoState, carried: HistoryRecord[] = []) {
+  private readonly turns: LocalActivityTurns;
+
+  constructor(videoId: string, video: () => VideoState, turns: LocalActivityTurns, carried: HistoryRecord[] = []) {
     this.videoId = videoId;
     this.video = video;
+    this.turns = turns;
     this.unsaved = carried;
     this.urgent = carried.length > 0;
   }
@@ -99,7 +103,7 @@ export class ProjectionWriter {
   /** A batch Postgres refuses is logged and the row is written without it. */
   private async recordWith(video: VideoState, records: HistoryRecord[]): Promise<void> {
     try {
-      await recordVideo({ video, records, ...(this.runStart && { run: this.runStart }) });
+      await this.turns.take(() => recordVideo({ video, records, ...(this.runStart && { run: this.runStart }) }));
       this.written = video;
     } catch (err) {
       // Only a non-retryable failure gets here (the data was refused; the edge limits should
@@ -110,7 +114,7 @@ export class ProjectionWriter {
         eventIds: records.map((r) => r.eventId),
       });
       try {
-        await recordVideo({ video, records: [], ...(this.runStart && { run: this.runStart }) });
+        await this.turns.take(() => recordVideo({ video, records: [], ...(this.runStart && { run: this.runStart }) }));
         this.written = video;
       } catch (rowErr) {
         log.error('projection row refused', { videoId: this.videoId, error: String(rowErr) });

@@ -27,6 +27,7 @@ import {
 import { webhookEventTypes } from '../domain/webhook-events.js';
 import { loadVideo, stallPolicy } from './activities.js';
 import { OPERATOR_ACTION_REFUSED, VIDEO_OWNED_BY_ANOTHER_USER, type CarriedState, type RegisterInput, type RegisterResult } from './definitions.js';
+import { LocalActivityTurns } from './local-activity-turns.js';
 import { Outbox } from './outbox.js';
 import { USER_WEBHOOKS } from './patches.js';
 import { ProjectionWriter } from './projection-writer.js';
@@ -54,12 +55,13 @@ export class VideoTracker implements StageClock {
   readonly outbox: Outbox;
   readonly webhooks: WebhookNotices;
 
-  constructor(videoId: string, carried?: CarriedState) {
+  constructor(videoId: string, carried: CarriedState | undefined, { localActivitiesInTurn }: { localActivitiesInTurn: boolean }) {
     this.videoId = videoId;
     this.state = carried?.tracker;
-    this.projection = new ProjectionWriter(videoId, () => this.video, carried?.unsaved);
+    const turns = new LocalActivityTurns(localActivitiesInTurn);
+    this.projection = new ProjectionWriter(videoId, () => this.video, turns, carried?.unsaved);
     this.outbox = new Outbox(videoId, carried?.outbox);
-    this.webhooks = new WebhookNotices(videoId, carried?.webhooks);
+    this.webhooks = new WebhookNotices(videoId, turns, carried?.webhooks);
   }
 
   /**

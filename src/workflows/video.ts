@@ -10,7 +10,7 @@ import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo
 import { OPERATOR_ACTION_TYPES, type OperatorActionType } from '../domain/operator-actions.js';
 import type { VideoView } from '../domain/video.js';
 import { eventSignal, eventsSignal, getStatusQuery, operatorUpdates, registerUpdate, type RegisterInput, type VideoWorkflowInput } from './definitions.js';
-import { meetPatchesAtStart } from './patches.js';
+import { decidedAtStart } from './patches.js';
 import { runStageTimer } from './stage-timer.js';
 import { VideoTracker } from './video-tracker.js';
 
@@ -21,8 +21,8 @@ export const TERMINAL_LINGER_MS = 10 * 60_000;
 export const CONTINUE_AS_NEW_AFTER_EVENTS = 2_000;
 
 export async function videoWorkflow(input: VideoWorkflowInput): Promise<VideoView> {
-  meetPatchesAtStart();
-  const tracker = new VideoTracker(input.videoId, input.carried);
+  const decided = decidedAtStart();
+  const tracker = new VideoTracker(input.videoId, input.carried, decided);
   const lingerMs = input.lingerMs ?? TERMINAL_LINGER_MS;
   const maxHistory = input.continueAsNewAfterEvents ?? CONTINUE_AS_NEW_AFTER_EVENTS;
   const ready = () => tracker.ready;

@@ -12,6 +12,7 @@
 import { condition, log, patched } from '@temporalio/workflow';
 import { isProgressOnly, type WebhookNotice } from '../domain/webhook-events.js';
 import { dispatchWebhookNotices, dispatchWebhooks } from './activities.js';
+import type { LocalActivityTurns } from './local-activity-turns.js';
 import { ONCE_PER_TASK } from './patches.js';
 
 /** At most one `video.progress` webhook per video this often. */
@@ -25,8 +26,11 @@ export class WebhookNotices {
   private sending: WebhookNotice[] = [];
   private lastProgressAt = Number.NEGATIVE_INFINITY;
 
-  constructor(videoId: string, carried: WebhookNotice[] = []) {
+  private readonly turns: LocalActivityTurns;
+
+  constructor(videoId: string, turns: LocalActivityTurns, carried: WebhookNotice[] = []) {
     this.videoId = videoId;
+    this.turns = turns;
     for (const notice of carried) this.add(notice);
   }
 
@@ -63,7 +67,7 @@ export class WebhookNotices {
       const notices = this.queue.length === 0 ? [this.takeProgress()] : together ? this.queue.splice(0) : [this.queue.shift()!];
       this.sending = notices;
       try {
-        await (together ? dispatchWebhookNotices(notices) : dispatchWebhooks(notices[0]!));
+        await this.turns.take(() => (together ? dispatchWebhookNotices(notices) : dispatchWebhooks(notices[0]!)));
       } catch (err) {
         // Only a non-retryable failure gets here (Postgres refused the data).
         const refused = notices.map(({ types, video }) => ({ types, version: video.version }));

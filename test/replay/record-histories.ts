@@ -67,6 +67,16 @@ const scenarios: Record<string, { stuck?: boolean; defaults?: { lingerMs?: numbe
       return closedRuns(client, id);
     },
   },
+  'local-activities-in-turn': {
+    // A write and a dispatch wanted in one task (a started and a progress in one signal), then
+    // the progress notice's dispatch: since LOCAL_ACTIVITIES_IN_TURN, one after the other.
+    run: async (videos, client, id) => {
+      await videos.sendEvent(ev.uploaded(id, 'jo', 'turns.mp4'));
+      await videos.sendEvents([ev.started(id), ev.progress(id, 40)]);
+      await videos.sendEvent(ev.completed(id, 'https://cdn.example.com/turns.zip', 60));
+      return closedRuns(client, id);
+    },
+  },
   'events-batch': {
     // What the bridge sends in a burst: a video's queued events in one signal.
     run: async (videos, client, id) => {
