@@ -193,18 +193,7 @@ rules:
 YL
 
 # --- checks -------------------------------------------------------------------------------------
-failed=0
-check() { # name command...
-  local name="$1" out
-  shift
-  if out="$("$@" 2>&1)"; then
-    printf 'ok   %s\n' "$name"
-  else
-    printf 'FAIL %s\n' "$name"
-    printf '%s\n' "$out" | grep -v '^WARNING: Location' | tail -n 40 | sed 's/^/     /'
-    failed=1
-  fi
-}
+. "$root/scripts/lib/checks.sh"
 
 tf_fmt() { # dir
   # TF_CLI_CONFIG_FILE may name a file that does not exist (a warning on every run): fmt needs none.
