@@ -48,7 +48,7 @@ locals {
       # Presigned images links and direct upload into the media bucket (the IRSA role may read and write it).
       storage = {
         region       = var.region
-        uploadBucket = aws_s3_bucket.media.id
+        uploadBucket = module.media_bucket.id
       }
     }
     # The internal NLB that API Gateway's VPC link reaches (apigw.tf); only the VPC link's security group may connect.

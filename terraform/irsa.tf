@@ -18,7 +18,7 @@ module "vidproc_irsa" {
   permissions = {
     MediaBucketList = {
       actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
-      resources = [aws_s3_bucket.media.arn]
+      resources = [module.media_bucket.arn]
     }
     MediaObjects = {
       actions = [
@@ -29,7 +29,7 @@ module "vidproc_irsa" {
         "s3:AbortMultipartUpload",
         "s3:ListMultipartUploadParts",
       ]
-      resources = ["${aws_s3_bucket.media.arn}/*"]
+      resources = ["${module.media_bucket.arn}/*"]
     }
     MediaKey = {
       actions   = ["kms:Decrypt", "kms:GenerateDataKey"]

@@ -63,7 +63,7 @@ output "mq_credentials_secret_arn" {
 
 output "media_bucket" {
   description = "Name of the private S3 bucket for videos and images."
-  value       = aws_s3_bucket.media.id
+  value       = module.media_bucket.id
 }
 
 output "kms_key_arn" {

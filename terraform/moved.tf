@@ -1,0 +1,66 @@
+# Addresses that changed when repeated resources became local modules (terraform/modules) or
+# for_each: each moved block lets a state written before that be planned without destroying and
+# creating anything (docs/deploy-aws.md, "Upgrades"). Keep them until every state has been applied
+# once with them.
+
+# s3.tf: the media and log buckets -> modules/private-bucket.
+moved {
+  from = aws_s3_bucket.media
+  to   = module.media_bucket.aws_s3_bucket.this
+}
+moved {
+  from = aws_s3_bucket_public_access_block.media
+  to   = module.media_bucket.aws_s3_bucket_public_access_block.this
+}
+moved {
+  from = aws_s3_bucket_ownership_controls.media
+  to   = module.media_bucket.aws_s3_bucket_ownership_controls.this
+}
+moved {
+  from = aws_s3_bucket_versioning.media
+  to   = module.media_bucket.aws_s3_bucket_versioning.this
+}
+moved {
+  from = aws_s3_bucket_server_side_encryption_configuration.media
+  to   = module.media_bucket.aws_s3_bucket_server_side_encryption_configuration.this
+}
+moved {
+  from = aws_s3_bucket_lifecycle_configuration.media
+  to   = module.media_bucket.aws_s3_bucket_lifecycle_configuration.this
+}
+moved {
+  from = aws_s3_bucket_logging.media
+  to   = module.media_bucket.aws_s3_bucket_logging.this[0]
+}
+moved {
+  from = aws_s3_bucket_policy.media
+  to   = module.media_bucket.aws_s3_bucket_policy.this
+}
+moved {
+  from = aws_s3_bucket.logs
+  to   = module.logs_bucket.aws_s3_bucket.this
+}
+moved {
+  from = aws_s3_bucket_public_access_block.logs
+  to   = module.logs_bucket.aws_s3_bucket_public_access_block.this
+}
+moved {
+  from = aws_s3_bucket_ownership_controls.logs
+  to   = module.logs_bucket.aws_s3_bucket_ownership_controls.this
+}
+moved {
+  from = aws_s3_bucket_versioning.logs
+  to   = module.logs_bucket.aws_s3_bucket_versioning.this
+}
+moved {
+  from = aws_s3_bucket_server_side_encryption_configuration.logs
+  to   = module.logs_bucket.aws_s3_bucket_server_side_encryption_configuration.this
+}
+moved {
+  from = aws_s3_bucket_lifecycle_configuration.logs
+  to   = module.logs_bucket.aws_s3_bucket_lifecycle_configuration.this
+}
+moved {
+  from = aws_s3_bucket_policy.logs
+  to   = module.logs_bucket.aws_s3_bucket_policy.this
+}
