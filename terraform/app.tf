@@ -95,10 +95,10 @@ locals {
     bootstrap = {
       enabled = true
       database = {
-        adminSecret = module.rds.db_instance_master_user_secret_arn
-        host        = module.rds.db_instance_address
-        port        = module.rds.db_instance_port
-        name        = module.rds.db_instance_name
+        adminSecret = module.vidproc_db.db_instance_master_user_secret_arn
+        host        = module.vidproc_db.db_instance_address
+        port        = module.vidproc_db.db_instance_port
+        name        = module.vidproc_db.db_instance_name
       }
       broker = {
         adminSecret   = aws_secretsmanager_secret.mq.arn
@@ -136,7 +136,7 @@ resource "helm_release" "vidproc" {
 
   depends_on = [
     module.eks,
-    module.rds,
+    module.vidproc_db,
     aws_mq_broker.this,
     helm_release.lb_controller,
     helm_release.external_secrets,

@@ -5,7 +5,7 @@ locals {
   # Every secret a pod of this deployment reads through ESO.
   eso_secret_arns = compact(concat(
     [
-      module.rds.db_instance_master_user_secret_arn,
+      module.vidproc_db.db_instance_master_user_secret_arn,
       aws_secretsmanager_secret.db_app.arn,
       aws_secretsmanager_secret.mq.arn,
       aws_secretsmanager_secret.mq_app.arn,

@@ -64,3 +64,21 @@ moved {
   from = aws_s3_bucket_policy.logs
   to   = module.logs_bucket.aws_s3_bucket_policy.this
 }
+
+# rds.tf, temporal.tf: the two PostgreSQL instances and their security groups -> modules/postgres.
+moved {
+  from = aws_security_group.rds
+  to   = module.vidproc_db.aws_security_group.this[0]
+}
+moved {
+  from = module.rds
+  to   = module.vidproc_db.module.rds
+}
+moved {
+  from = aws_security_group.temporal_rds
+  to   = module.temporal_db.aws_security_group.this
+}
+moved {
+  from = module.temporal_rds
+  to   = module.temporal_db.module.rds
+}

@@ -30,12 +30,12 @@ output "ecr_repository_url" {
 
 output "db_endpoint" {
   description = "RDS PostgreSQL address:port."
-  value       = module.rds.db_instance_endpoint
+  value       = module.vidproc_db.db_instance_endpoint
 }
 
 output "db_master_user_secret_arn" {
   description = "Secrets Manager secret (managed by RDS) with the database master user's credentials."
-  value       = module.rds.db_instance_master_user_secret_arn
+  value       = module.vidproc_db.db_instance_master_user_secret_arn
 }
 
 output "db_backup_replica" {
