@@ -47,23 +47,8 @@ data "http" "rds_ca_bundle" {
 
 # Optional: the automated backups copied to another region, so that the database can be restored
 # to a point in time there if this region is lost. Encrypted with a key of that region (a KMS key
-# cannot leave its region). Created in the destination region (the provider's per-resource region).
-data "aws_iam_policy_document" "backup_replica_kms" {
-  # checkov:skip=CKV_AWS_109: the key policy is attached to this key only; the account root principal is the standard delegation to IAM
-  # checkov:skip=CKV_AWS_111: the key policy is attached to this key only; the account root principal is the standard delegation to IAM
-  # checkov:skip=CKV_AWS_356: in a key policy "*" means this key
-  statement {
-    sid       = "AccountAdministration"
-    actions   = ["kms:*"]
-    resources = ["*"]
-
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
-    }
-  }
-}
-
+# cannot leave its region; its policy is kms.tf's kms_account_admin). Created in the destination
+# region (the provider's per-resource region).
 resource "aws_kms_key" "backup_replica" {
   count = var.db_backup_replica_region == "" ? 0 : 1
 
@@ -71,7 +56,7 @@ resource "aws_kms_key" "backup_replica" {
   description             = "${local.name}: the database's automated backups copied from ${var.region}"
   enable_key_rotation     = true
   deletion_window_in_days = 30
-  policy                  = data.aws_iam_policy_document.backup_replica_kms.json
+  policy                  = data.aws_iam_policy_document.kms_account_admin.json
 }
 
 resource "aws_db_instance_automated_backups_replication" "this" {
