@@ -28,7 +28,7 @@ locals {
       create = true
       name   = local.service_account
       annotations = {
-        "eks.amazonaws.com/role-arn" = module.vidproc_irsa.arn
+        "eks.amazonaws.com/role-arn" = module.vidproc_role.arn
       }
     }
     config = {

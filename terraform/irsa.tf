@@ -1,19 +1,11 @@
 # The IAM role the vidproc pods assume through their ServiceAccount (IRSA): read and write the
 # media bucket (and use the key it is encrypted with), nothing else.
-module "vidproc_irsa" {
-  # checkov:skip=CKV_TF_1: a Terraform Registry module pinned to an exact release version; the registry serves that version's archive
-  source  = "terraform-aws-modules/iam/aws//modules/iam-role-for-service-accounts"
-  version = "6.5.0"
+module "vidproc_role" {
+  source = "./modules/irsa-role"
 
-  name            = "${local.name}-app"
-  use_name_prefix = false
-
-  oidc_providers = {
-    main = {
-      provider_arn               = module.eks.oidc_provider_arn
-      namespace_service_accounts = ["${var.k8s_namespace}:${local.service_account}"]
-    }
-  }
+  name              = "${local.name}-app"
+  oidc_provider_arn = module.eks.oidc_provider_arn
+  service_account   = "${var.k8s_namespace}:${local.service_account}"
 
   permissions = {
     MediaBucketList = {

@@ -82,3 +82,17 @@ moved {
   from = module.temporal_rds
   to   = module.temporal_db.module.rds
 }
+
+# external-secrets.tf, lb-controller.tf, irsa.tf: the IRSA roles -> modules/irsa-role.
+moved {
+  from = module.external_secrets_irsa
+  to   = module.external_secrets_role.module.role
+}
+moved {
+  from = module.lb_controller_irsa
+  to   = module.lb_controller_role.module.role
+}
+moved {
+  from = module.vidproc_irsa
+  to   = module.vidproc_role.module.role
+}

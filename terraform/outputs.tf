@@ -73,7 +73,7 @@ output "kms_key_arn" {
 
 output "app_role_arn" {
   description = "IAM role the vidproc pods assume (IRSA), set as eks.amazonaws.com/role-arn on their ServiceAccount."
-  value       = module.vidproc_irsa.arn
+  value       = module.vidproc_role.arn
 }
 
 output "helm_release_status" {
