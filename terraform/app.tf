@@ -85,7 +85,7 @@ locals {
       enabled     = true
       secretStore = { create = true, region = var.region }
       database    = aws_secretsmanager_secret.db_app.arn
-      broker      = aws_secretsmanager_secret.mq_app.arn
+      broker      = aws_secretsmanager_secret.mq["app"].arn
       # The cursor key is the whole value of its own secret (secrets.tf); the others, properties of app_extra.
       env = merge(
         { API_CURSOR_SECRET = { key = aws_secretsmanager_secret.api_cursor.arn } },
@@ -101,7 +101,7 @@ locals {
         name        = module.vidproc_db.db_instance_name
       }
       broker = {
-        adminSecret   = aws_secretsmanager_secret.mq.arn
+        adminSecret   = aws_secretsmanager_secret.mq["admin"].arn
         managementUrl = aws_mq_broker.this.instances[0].console_url
       }
     }

@@ -7,8 +7,8 @@ locals {
     [
       module.vidproc_db.db_instance_master_user_secret_arn,
       aws_secretsmanager_secret.db_app.arn,
-      aws_secretsmanager_secret.mq.arn,
-      aws_secretsmanager_secret.mq_app.arn,
+      aws_secretsmanager_secret.mq["admin"].arn,
+      aws_secretsmanager_secret.mq["app"].arn,
       aws_secretsmanager_secret.api_cursor.arn,
     ],
     aws_secretsmanager_secret.app_extra[*].arn,

@@ -96,3 +96,21 @@ moved {
   from = module.vidproc_irsa
   to   = module.vidproc_role.module.role
 }
+
+# mq.tf, secrets.tf: the broker's admin and vidproc's broker user -> one for_each (local.mq_users).
+moved {
+  from = random_password.mq
+  to   = random_password.mq["admin"]
+}
+moved {
+  from = random_password.mq_app
+  to   = random_password.mq["app"]
+}
+moved {
+  from = aws_secretsmanager_secret.mq
+  to   = aws_secretsmanager_secret.mq["admin"]
+}
+moved {
+  from = aws_secretsmanager_secret.mq_app
+  to   = aws_secretsmanager_secret.mq["app"]
+}

@@ -58,7 +58,7 @@ output "mq_console_url" {
 
 output "mq_credentials_secret_arn" {
   description = "Secrets Manager secret with the broker admin's credentials (used only to make vidproc's own broker user)."
-  value       = aws_secretsmanager_secret.mq.arn
+  value       = aws_secretsmanager_secret.mq["admin"].arn
 }
 
 output "media_bucket" {
@@ -138,5 +138,5 @@ output "db_app_secret_arn" {
 
 output "mq_app_secret_arn" {
   description = "Secrets Manager secret of vidproc's own broker user."
-  value       = aws_secretsmanager_secret.mq_app.arn
+  value       = aws_secretsmanager_secret.mq["app"].arn
 }

@@ -103,30 +103,15 @@ resource "aws_secretsmanager_secret_rotation" "db_app" {
   }
 }
 
-# The broker user. Amazon MQ has no rotation function for RabbitMQ users: rotate by putting a new
-# secret value (username <user> or <user>_clone, a new password) and running `terraform apply`
-# (the bootstrap Job sets it on the broker); the other user keeps working until then.
-resource "random_password" "mq_app" {
-  length           = 32
-  special          = true
-  override_special = "-_.~"
-  min_lower        = 4
-  min_upper        = 4
-  min_numeric      = 4
-}
-
-resource "aws_secretsmanager_secret" "mq_app" {
-  # checkov:skip=CKV2_AWS_57: Amazon MQ for RabbitMQ has no Secrets Manager rotation function; the alternating-users procedure in docs/deploy-aws.md rotates it
-  name_prefix = "${local.name}/amazon-mq/app-"
-  description = "vidproc: its own RabbitMQ user on the ${local.name} Amazon MQ broker"
-  kms_key_id  = aws_kms_key.data.arn
-}
-
+# The broker user (its password and secret: mq.tf, with the admin's). Amazon MQ has no rotation
+# function for RabbitMQ users: rotate by putting a new secret value (username <user> or
+# <user>_clone, a new password) and running `terraform apply` (the bootstrap Job sets it on the
+# broker); the other user keeps working until then.
 resource "aws_secretsmanager_secret_version" "mq_app" {
-  secret_id = aws_secretsmanager_secret.mq_app.id
+  secret_id = aws_secretsmanager_secret.mq["app"].id
   secret_string = jsonencode({
     username = var.mq_app_username
-    password = random_password.mq_app.result
+    password = random_password.mq["app"].result
     host     = trimprefix(aws_mq_broker.this.instances[0].endpoints[0], "amqps://")
   })
 
