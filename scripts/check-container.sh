@@ -57,18 +57,7 @@ install_tools() {
   rm -f "$log"
 }
 
-failed=0
-check() { # name command...
-  local name="$1" out
-  shift
-  if out="$("$@" 2>&1)"; then
-    printf 'ok   %s\n' "$name"
-  else
-    printf 'FAIL %s\n' "$name"
-    printf '%s\n' "$out" | sed 's/^/     /'
-    failed=1
-  fi
-}
+. "$root/scripts/lib/checks.sh"
 
 shown() { # a path as the user would name it: relative to the repo when inside it
   case "$1" in "$root"/*) printf '%s' "${1#"$root"/}" ;; *) printf '%s' "$1" ;; esac

@@ -12,10 +12,13 @@
 # What cannot be checked here, and why:
 #   - `terraform validate`/`plan`: they need `terraform init`, which downloads the providers and modules
 #     from registry.terraform.io (not reachable here). Instead: every .tf parses (python-hcl2), every
-#     var./local./module./resource/data reference resolves to a declaration, every variable and output
-#     has a description, and `terraform fmt -check` runs when a terraform binary is on PATH (none is on
-#     PyPI, npm or Debian; this machine image ships one in /usr/local/bin). Module inputs/outputs are
-#     not checked against the modules' sources (they are not downloaded).
+#     var./local./module./resource/data reference resolves to a declaration of its own module (the
+#     root, or a local module under terraform/modules), every call of a local module passes only its
+#     variables (all those without a default) and reads only its outputs, every moved block points at
+#     a declared address (and from one no longer declared), every variable and output has a
+#     description, and `terraform fmt -check` runs when a terraform binary is on PATH (none is on
+#     PyPI, npm or Debian; this machine image ships one in /usr/local/bin). The registry modules'
+#     inputs/outputs are not checked against their sources (they are not downloaded).
 #   - The chart is rendered with Helm's own Go library (Helm v4 engine, PyPI helm-python-sdk; there is no
 #     helm binary on PyPI/npm/Debian for Linux): templates, values.schema.json and `helm lint` are real.
 #     The rendered manifests are checked against the Kubernetes OpenAPI schemas (kubernetes-validate,
@@ -75,12 +78,15 @@ trap 'rm -rf "$work"' EXIT
 
 # --- helpers (Python, run in the tools venv) ----------------------------------------------------
 cat >"$work/tf_check.py" <<'PY'
-"""Parse every .tf file; with --refs also check that references resolve and that every variable
-and output has a description."""
+"""Parse every .tf file; with --refs also check, in the root and in each local module below it
+(every folder with .tf files is a module, with its own names), that references resolve, that every
+variable and output has a description, that each call of a local module passes only that module's
+variables (and each one it has no default for) and reads only its outputs, and that each moved
+block's `to` is declared and its `from` is not."""
 import pathlib, re, sys
 import hcl2
 
-mode, tf_dir = sys.argv[1], pathlib.Path(sys.argv[2])
+mode, tf_dir = sys.argv[1], pathlib.Path(sys.argv[2]).resolve()
 files = sorted(tf_dir.rglob("*.tf"))
 if not files:
     sys.exit(f"no .tf files under {tf_dir}")
@@ -90,49 +96,148 @@ for f in files:
         with f.open() as fh:
             docs[f] = hcl2.load(fh)
     except Exception as e:  # noqa: BLE001 - report every parse error
-        errors.append(f"{f.name}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+        errors.append(f"{f.relative_to(tf_dir)}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
 if mode == "--parse" or errors:
     print("\n".join(errors) if errors else f"{len(files)} files parsed")
     sys.exit(1 if errors else 0)
 
-declared = {"var": set(), "local": set(), "module": set(), "data": set(), "resource": set()}
-unq = lambda k: k.strip('"')  # python-hcl2 keeps the quotes of block labels
+unq = lambda k: k.strip('"')  # python-hcl2 keeps the quotes of block labels and strings
+expr = lambda v: re.sub(r"^\$\{(.*)\}$", r"\1", str(v))  # ... and wraps expressions in ${}
+META = {"source", "version", "count", "for_each", "providers", "depends_on"}
+
+
+class Module:
+    def __init__(self, path):
+        self.path = path
+        self.vars = {}  # name -> has a default
+        self.outputs = set()
+        self.locals = set()
+        self.calls = {}  # name -> body
+        self.res = {"resource": {}, "data": {}}  # "type.name" -> body
+        self.moved = []  # (file, from, to)
+
+
+def name_of(path):
+    return "." if path == tf_dir else str(path.relative_to(tf_dir))
+
+
+modules = {}
 for f, d in docs.items():
+    m = modules.setdefault(f.parent, Module(f.parent))
+    where = f.relative_to(tf_dir)
     for v in d.get("variable", []):
         for name, body in v.items():
-            name = unq(name)
-            declared["var"].add(name)
+            m.vars[unq(name)] = "default" in body
             if not unq(str(body.get("description", ""))):
-                errors.append(f"{f.name}: variable {name} has no description")
+                errors.append(f"{where}: variable {unq(name)} has no description")
     for o in d.get("output", []):
         for name, body in o.items():
-            name = unq(name)
+            m.outputs.add(unq(name))
             if not unq(str(body.get("description", ""))):
-                errors.append(f"{f.name}: output {name} has no description")
+                errors.append(f"{where}: output {unq(name)} has no description")
     for l in d.get("locals", []):
-        declared["local"].update(k for k in l if not k.startswith("__"))
-    for m in d.get("module", []):
-        declared["module"].update(unq(k) for k in m)
+        m.locals.update(k for k in l if not k.startswith("__"))
+    for c in d.get("module", []):
+        m.calls.update((unq(k), b) for k, b in c.items())
     for kind in ("resource", "data"):
         for r in d.get(kind, []):
             for rtype, named in r.items():
-                declared[kind].update(f"{unq(rtype)}.{unq(n)}" for n in named if not n.startswith("__"))
+                m.res[kind].update((f"{unq(rtype)}.{unq(n)}", b) for n, b in named.items() if not n.startswith("__"))
+    for mv in d.get("moved", []):
+        m.moved.append((where, expr(mv.get("from", "")), expr(mv.get("to", ""))))
 
-ref = re.compile(r"(?<![\w.\-])(var|local|module|data)\.([A-Za-z_][\w-]*)(?:\.([A-Za-z_][\w-]*))?")
+
+def local_target(m, call):
+    """The Module a call of m names, None for a registry/remote source; an error for a bad local one."""
+    source = unq(str(m.calls[call].get("source", "")))
+    if not source.startswith(("./", "../")):
+        return None
+    target = (m.path / source).resolve()
+    if target not in modules:
+        errors.append(f"{name_of(m.path)}: module.{call}: no .tf files in {source}")
+        return None
+    return modules[target]
+
+
+# Calls of local modules: only their variables, every required one, then only their outputs (below).
+for m in modules.values():
+    for call, body in m.calls.items():
+        t = local_target(m, call)
+        if t is None:
+            continue
+        given = {k for k in body if not k.startswith("__") and k not in META}
+        errors += [f"{name_of(m.path)}: module.{call} passes {k}, not a variable of {name_of(t.path)}" for k in sorted(given - set(t.vars))]
+        errors += [f"{name_of(m.path)}: module.{call} does not pass {k} (no default in {name_of(t.path)})"
+                   for k, has_default in sorted(t.vars.items()) if not has_default and k not in given]
+
+ref = re.compile(r"(?<![\w.\-])(var|local|module|data)\.([A-Za-z_][\w-]*)(?:\[[^\]]*\])?(?:\.([A-Za-z_][\w-]*))?")
 res = re.compile(r"(?<![\w.\-\"/])((?:aws|random|helm|http|kubernetes)_[a-z0-9_]+)\.([A-Za-z_][\w-]*)")
+moved_block = re.compile(r"(?ms)^moved\s*\{.*?^\}")  # checked below, as addresses
 for f in files:
-    text = re.sub(r"(?m)^\s*(#|//).*$", "", f.read_text())
+    m, where = modules[f.parent], f.relative_to(tf_dir)
+    text = moved_block.sub("", re.sub(r"(?m)^\s*(#|//).*$", "", f.read_text()))
     for kind, a, b in ref.findall(text):
         if kind == "data":
-            if f"{a}.{b}" not in declared["data"]:
-                errors.append(f"{f.name}: data.{a}.{b} is not declared")
-        elif a not in declared[kind]:
-            errors.append(f"{f.name}: {kind}.{a} is not declared")
+            if f"{a}.{b}" not in m.res["data"]:
+                errors.append(f"{where}: data.{a}.{b} is not declared")
+        elif kind == "var" and a not in m.vars or kind == "local" and a not in m.locals:
+            errors.append(f"{where}: {kind}.{a} is not declared")
+        elif kind == "module":
+            if a not in m.calls:
+                errors.append(f"{where}: module.{a} is not declared")
+            elif b and (t := local_target(m, a)) is not None and b not in t.outputs:
+                errors.append(f"{where}: module.{a}.{b}: {name_of(t.path)} has no output {b}")
     for rtype, name in res.findall(text):
-        if f"{rtype}.{name}" not in declared["resource"]:
-            errors.append(f"{f.name}: resource {rtype}.{name} is not declared")
+        if f"{rtype}.{name}" not in m.res["resource"]:
+            errors.append(f"{where}: resource {rtype}.{name} is not declared")
+
+# moved blocks: `to` must be declared (through local modules; inside a registry module it cannot be
+# seen), with an instance key only where there is count (a number) or for_each (a string); `from`
+# must not be declared, except a resource that got count/for_each (from X to X[key]).
+step = re.compile(r'(module\.[\w-]+|data\.[\w-]+\.[\w-]+|[\w-]+\.[\w-]+)(\[(?:\d+|"[^"]*")\])?(?:\.|$)')
+
+
+def resolve(m, address):
+    """'declared', 'unknown' (behind a registry module) or why it is not declared."""
+    pos = 0
+    while pos < len(address):
+        s = step.match(address, pos)
+        if not s:
+            return f"cannot read {address}"
+        pos, (part, key) = s.end(), s.groups()
+        if part.startswith("module."):
+            call = part.split(".", 1)[1]
+            if call not in m.calls:
+                return f"module.{call} is not declared in {name_of(m.path)}"
+            body, what = m.calls[call], f"module.{call}"
+        else:
+            kind, rname = ("data", part[5:]) if part.startswith("data.") else ("resource", part)
+            if rname not in m.res[kind] or pos < len(address):
+                return f"{part} is not declared in {name_of(m.path)}"
+            body, what = m.res[kind][rname], part
+        if key and ("count" if key[1].isdigit() else "for_each") not in body:
+            return f"{what}{key}: {what} has no {'count' if key[1].isdigit() else 'for_each'}"
+        if part.startswith("module.") and pos < len(address):
+            m = local_target(m, call)
+            if m is None:
+                return "unknown"
+    return "declared"
+
+
+moves = 0
+for m in modules.values():
+    for where, frm, to in m.moved:
+        moves += 1
+        why = resolve(m, to)
+        if why not in ("declared", "unknown"):
+            errors.append(f"{where}: moved to {to}: {why}")
+        adds_key = re.fullmatch(re.escape(frm) + r'\[(\d+|"[^"]*")\]', to) is not None
+        if resolve(m, frm) == "declared" and not adds_key:
+            errors.append(f"{where}: moved from {frm}, which is still declared")
+
 print("\n".join(sorted(set(errors))) if errors else
-      f"{sum(len(s) for s in declared.values())} declarations, every reference resolves")
+      f"{len(modules)} modules, {sum(len(m.vars) + len(m.outputs) + len(m.locals) + len(m.calls) + len(m.res['resource']) + len(m.res['data']) for m in modules.values())}"
+      f" declarations, every reference resolves; {moves} moved blocks")
 sys.exit(1 if errors else 0)
 PY
 
@@ -193,18 +298,7 @@ rules:
 YL
 
 # --- checks -------------------------------------------------------------------------------------
-failed=0
-check() { # name command...
-  local name="$1" out
-  shift
-  if out="$("$@" 2>&1)"; then
-    printf 'ok   %s\n' "$name"
-  else
-    printf 'FAIL %s\n' "$name"
-    printf '%s\n' "$out" | grep -v '^WARNING: Location' | tail -n 40 | sed 's/^/     /'
-    failed=1
-  fi
-}
+. "$root/scripts/lib/checks.sh"
 
 tf_fmt() { # dir
   # TF_CLI_CONFIG_FILE may name a file that does not exist (a warning on every run): fmt needs none.
@@ -257,7 +351,7 @@ run_checks() { # tf_dir chart_dir label
   local tf="$1" chart="$2" rendered="$work/rendered-$3"
   rm -rf "$rendered"
   check "terraform: every .tf parses (python-hcl2)" "$T/python" "$work/tf_check.py" --parse "$tf"
-  check "terraform: references resolve, variables and outputs described" "$T/python" "$work/tf_check.py" --refs "$tf"
+  check "terraform: references resolve (root and local modules), variables and outputs described, moved blocks" "$T/python" "$work/tf_check.py" --refs "$tf"
   if command -v terraform >/dev/null 2>&1; then
     check "terraform: fmt -check ($(terraform version 2>/dev/null | head -n 1))" tf_fmt "$tf"
   else
@@ -307,6 +401,20 @@ expect_fail "terraform references (var.regoin)" "$T/python" "$work/tf_check.py" 
 
 fresh && printf 'variable "undocumented" {\n  type = string\n}\n' >>"$B/terraform/variables.tf"
 expect_fail "terraform descriptions (variable without one)" "$T/python" "$work/tf_check.py" --refs "$B/terraform"
+
+selftest_module() { # a local module with one variable and one output, in the broken copy
+  mkdir -p "$B/terraform/modules/selftest" &&
+    printf 'variable "in" {\n  description = "x"\n  type        = string\n}\n\noutput "out" {\n  description = "x"\n  value       = var.in\n}\n' >"$B/terraform/modules/selftest/main.tf"
+}
+
+fresh && selftest_module && printf 'module "selftest" {\n  source = "./modules/selftest"\n  in     = "x"\n}\n\noutput "typo" {\n  description = "x"\n  value       = module.selftest.outt\n}\n' >>"$B/terraform/outputs.tf"
+expect_fail "terraform references (a local module's output that it does not have)" "$T/python" "$work/tf_check.py" --refs "$B/terraform"
+
+fresh && selftest_module && printf 'module "selftest" {\n  source = "./modules/selftest"\n  inn    = "x"\n}\n' >>"$B/terraform/main.tf"
+expect_fail "terraform references (a local module called with an input it has no variable for)" "$T/python" "$work/tf_check.py" --refs "$B/terraform"
+
+fresh && printf 'moved {\n  from = aws_s3_bucket.gone\n  to   = aws_s3_bucket.nowhere\n}\n' >>"$B/terraform/main.tf"
+expect_fail "terraform moved (to an address that is not declared)" "$T/python" "$work/tf_check.py" --refs "$B/terraform"
 
 if command -v terraform >/dev/null 2>&1; then
   fresh && printf 'locals {\n  badly    = "formatted"\n}\n' >>"$B/terraform/main.tf"

@@ -29,18 +29,7 @@ fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-failed=0
-check() { # name command...
-  local name="$1" out
-  shift
-  if out="$("$@" 2>&1)"; then
-    printf 'ok   %s\n' "$name"
-  else
-    printf 'FAIL %s\n' "$name"
-    printf '%s\n' "$out" | tail -n 40 | sed 's/^/     /'
-    failed=1
-  fi
-}
+. "$root/scripts/lib/checks.sh"
 
 cat >"$work/dashboard.py" <<'PY'
 """Checks the dashboard's shape and writes its queries out as recording rules (for promtool)."""

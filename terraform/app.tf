@@ -28,7 +28,7 @@ locals {
       create = true
       name   = local.service_account
       annotations = {
-        "eks.amazonaws.com/role-arn" = module.vidproc_irsa.arn
+        "eks.amazonaws.com/role-arn" = module.vidproc_role.arn
       }
     }
     config = {
@@ -48,7 +48,7 @@ locals {
       # Presigned images links and direct upload into the media bucket (the IRSA role may read and write it).
       storage = {
         region       = var.region
-        uploadBucket = aws_s3_bucket.media.id
+        uploadBucket = module.media_bucket.id
       }
     }
     # The internal NLB that API Gateway's VPC link reaches (apigw.tf); only the VPC link's security group may connect.
@@ -85,7 +85,7 @@ locals {
       enabled     = true
       secretStore = { create = true, region = var.region }
       database    = aws_secretsmanager_secret.db_app.arn
-      broker      = aws_secretsmanager_secret.mq_app.arn
+      broker      = aws_secretsmanager_secret.mq["app"].arn
       # The cursor key is the whole value of its own secret (secrets.tf); the others, properties of app_extra.
       env = merge(
         { API_CURSOR_SECRET = { key = aws_secretsmanager_secret.api_cursor.arn } },
@@ -95,13 +95,13 @@ locals {
     bootstrap = {
       enabled = true
       database = {
-        adminSecret = module.rds.db_instance_master_user_secret_arn
-        host        = module.rds.db_instance_address
-        port        = module.rds.db_instance_port
-        name        = module.rds.db_instance_name
+        adminSecret = module.vidproc_db.db_instance_master_user_secret_arn
+        host        = module.vidproc_db.db_instance_address
+        port        = module.vidproc_db.db_instance_port
+        name        = module.vidproc_db.db_instance_name
       }
       broker = {
-        adminSecret   = aws_secretsmanager_secret.mq.arn
+        adminSecret   = aws_secretsmanager_secret.mq["admin"].arn
         managementUrl = aws_mq_broker.this.instances[0].console_url
       }
     }
@@ -136,7 +136,7 @@ resource "helm_release" "vidproc" {
 
   depends_on = [
     module.eks,
-    module.rds,
+    module.vidproc_db,
     aws_mq_broker.this,
     helm_release.lb_controller,
     helm_release.external_secrets,

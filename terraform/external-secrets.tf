@@ -5,10 +5,10 @@ locals {
   # Every secret a pod of this deployment reads through ESO.
   eso_secret_arns = compact(concat(
     [
-      module.rds.db_instance_master_user_secret_arn,
+      module.vidproc_db.db_instance_master_user_secret_arn,
       aws_secretsmanager_secret.db_app.arn,
-      aws_secretsmanager_secret.mq.arn,
-      aws_secretsmanager_secret.mq_app.arn,
+      aws_secretsmanager_secret.mq["admin"].arn,
+      aws_secretsmanager_secret.mq["app"].arn,
       aws_secretsmanager_secret.api_cursor.arn,
     ],
     aws_secretsmanager_secret.app_extra[*].arn,
@@ -17,24 +17,16 @@ locals {
   ))
 }
 
-module "external_secrets_irsa" {
-  # checkov:skip=CKV_TF_1: a Terraform Registry module pinned to an exact release version; the registry serves that version's archive
-  source  = "terraform-aws-modules/iam/aws//modules/iam-role-for-service-accounts"
-  version = "6.5.0"
+module "external_secrets_role" {
+  source = "./modules/irsa-role"
 
-  name            = "${local.name}-external-secrets"
-  use_name_prefix = false
+  name              = "${local.name}-external-secrets"
+  oidc_provider_arn = module.eks.oidc_provider_arn
+  service_account   = "external-secrets:external-secrets"
 
   attach_external_secrets_policy        = true
   external_secrets_secrets_manager_arns = local.eso_secret_arns
   external_secrets_kms_key_arns         = [aws_kms_key.data.arn]
-
-  oidc_providers = {
-    main = {
-      provider_arn               = module.eks.oidc_provider_arn
-      namespace_service_accounts = ["external-secrets:external-secrets"]
-    }
-  }
 }
 
 resource "helm_release" "external_secrets" {
@@ -54,7 +46,7 @@ resource "helm_release" "external_secrets" {
       create = true
       name   = "external-secrets"
       annotations = {
-        "eks.amazonaws.com/role-arn" = module.external_secrets_irsa.arn
+        "eks.amazonaws.com/role-arn" = module.external_secrets_role.arn
       }
     }
   })]

@@ -1,24 +1,16 @@
 # The IAM role the vidproc pods assume through their ServiceAccount (IRSA): read and write the
 # media bucket (and use the key it is encrypted with), nothing else.
-module "vidproc_irsa" {
-  # checkov:skip=CKV_TF_1: a Terraform Registry module pinned to an exact release version; the registry serves that version's archive
-  source  = "terraform-aws-modules/iam/aws//modules/iam-role-for-service-accounts"
-  version = "6.5.0"
+module "vidproc_role" {
+  source = "./modules/irsa-role"
 
-  name            = "${local.name}-app"
-  use_name_prefix = false
-
-  oidc_providers = {
-    main = {
-      provider_arn               = module.eks.oidc_provider_arn
-      namespace_service_accounts = ["${var.k8s_namespace}:${local.service_account}"]
-    }
-  }
+  name              = "${local.name}-app"
+  oidc_provider_arn = module.eks.oidc_provider_arn
+  service_account   = "${var.k8s_namespace}:${local.service_account}"
 
   permissions = {
     MediaBucketList = {
       actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
-      resources = [aws_s3_bucket.media.arn]
+      resources = [module.media_bucket.arn]
     }
     MediaObjects = {
       actions = [
@@ -29,7 +21,7 @@ module "vidproc_irsa" {
         "s3:AbortMultipartUpload",
         "s3:ListMultipartUploadParts",
       ]
-      resources = ["${aws_s3_bucket.media.arn}/*"]
+      resources = ["${module.media_bucket.arn}/*"]
     }
     MediaKey = {
       actions   = ["kms:Decrypt", "kms:GenerateDataKey"]

@@ -1,8 +1,11 @@
 # One customer-managed key for vidproc's data at rest: the media bucket, the database (storage,
 # Performance Insights, its master-user secret), the broker credentials, ECR and the log groups.
-data "aws_iam_policy_document" "kms" {
-  # checkov:skip=CKV_AWS_109: the key policy is attached to this key only; the account root principal is the standard delegation to IAM
-  # checkov:skip=CKV_AWS_111: the key policy is attached to this key only; the account root principal is the standard delegation to IAM
+
+# What every key policy starts with (the data key's below, the backup copies' key's in rds.tf):
+# the account administers the key, through IAM.
+data "aws_iam_policy_document" "kms_account_admin" {
+  # checkov:skip=CKV_AWS_109: a key policy applies to its own key only; the account root principal is the standard delegation to IAM
+  # checkov:skip=CKV_AWS_111: a key policy applies to its own key only; the account root principal is the standard delegation to IAM
   # checkov:skip=CKV_AWS_356: in a key policy "*" means this key
   statement {
     sid       = "AccountAdministration"
@@ -14,6 +17,11 @@ data "aws_iam_policy_document" "kms" {
       identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
     }
   }
+}
+
+# The data key's: the above, and CloudWatch Logs may use it for this account's log groups.
+data "aws_iam_policy_document" "kms" {
+  source_policy_documents = [data.aws_iam_policy_document.kms_account_admin.json]
 
   statement {
     sid = "CloudWatchLogs"

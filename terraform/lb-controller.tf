@@ -1,22 +1,14 @@
 # The AWS Load Balancer Controller: it makes the internal NLB in front of the api from the chart's
 # Service (service.awsLoadBalancer), which API Gateway reaches through its VPC link (apigw.tf).
 # Its IAM role comes through its ServiceAccount (IRSA), with the controller's published policy.
-module "lb_controller_irsa" {
-  # checkov:skip=CKV_TF_1: a Terraform Registry module pinned to an exact release version; the registry serves that version's archive
-  source  = "terraform-aws-modules/iam/aws//modules/iam-role-for-service-accounts"
-  version = "6.5.0"
+module "lb_controller_role" {
+  source = "./modules/irsa-role"
 
-  name            = "${local.name}-lb-controller"
-  use_name_prefix = false
+  name              = "${local.name}-lb-controller"
+  oidc_provider_arn = module.eks.oidc_provider_arn
+  service_account   = "kube-system:aws-load-balancer-controller"
 
   attach_load_balancer_controller_policy = true
-
-  oidc_providers = {
-    main = {
-      provider_arn               = module.eks.oidc_provider_arn
-      namespace_service_accounts = ["kube-system:aws-load-balancer-controller"]
-    }
-  }
 }
 
 resource "helm_release" "lb_controller" {
@@ -38,7 +30,7 @@ resource "helm_release" "lb_controller" {
       create = true
       name   = "aws-load-balancer-controller"
       annotations = {
-        "eks.amazonaws.com/role-arn" = module.lb_controller_irsa.arn
+        "eks.amazonaws.com/role-arn" = module.lb_controller_role.arn
       }
     }
     # Services are the controller's only when they ask for it (loadBalancerClass), never by default.

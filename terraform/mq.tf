@@ -9,7 +9,26 @@
 # message. A classic queue lives on one node: on RabbitMQ 3.13 Amazon MQ mirrors it across the
 # cluster by its own policy (mirroring is deprecated), on 4.x nothing replicates it. On a
 # SINGLE_INSTANCE broker no queue type replicates anything.
+
+# The broker's two users, each with a generated password kept in Secrets Manager: admin, the
+# broker's own user (below; the chart's bootstrap Job uses it only to make the other), and app,
+# vidproc's own (its secret's value: secrets.tf).
+locals {
+  mq_users = {
+    admin = {
+      secret_prefix = "${local.name}/amazon-mq/"
+      description   = "vidproc: the RabbitMQ admin user of the ${local.name} Amazon MQ broker"
+    }
+    app = {
+      secret_prefix = "${local.name}/amazon-mq/app-"
+      description   = "vidproc: its own RabbitMQ user on the ${local.name} Amazon MQ broker"
+    }
+  }
+}
+
 resource "random_password" "mq" {
+  for_each = local.mq_users
+
   length  = 32
   special = true
   # Amazon MQ forbids , : = in RabbitMQ passwords; these four are also URL-safe.
@@ -20,17 +39,19 @@ resource "random_password" "mq" {
 }
 
 resource "aws_secretsmanager_secret" "mq" {
-  # checkov:skip=CKV2_AWS_57: Amazon MQ for RabbitMQ has no Secrets Manager rotation integration; rotating means changing the user's password on the broker first (RabbitMQ management API; Amazon MQ cannot change RabbitMQ users), then updating random_password/the secret
-  name_prefix = "${local.name}/amazon-mq/"
-  description = "vidproc: the RabbitMQ admin user of the ${local.name} Amazon MQ broker"
+  # checkov:skip=CKV2_AWS_57: Amazon MQ for RabbitMQ has no Secrets Manager rotation integration: a user's password is changed on the broker first (RabbitMQ management API; Amazon MQ cannot change RabbitMQ users), then here; docs/deploy-aws.md's alternating-users procedure does it for vidproc's user
+  for_each = local.mq_users
+
+  name_prefix = each.value.secret_prefix
+  description = each.value.description
   kms_key_id  = aws_kms_key.data.arn
 }
 
 resource "aws_secretsmanager_secret_version" "mq" {
-  secret_id = aws_secretsmanager_secret.mq.id
+  secret_id = aws_secretsmanager_secret.mq["admin"].id
   secret_string = jsonencode({
     username = var.mq_username
-    password = random_password.mq.result
+    password = random_password.mq["admin"].result
     endpoint = aws_mq_broker.this.instances[0].endpoints[0]
   })
 }
@@ -77,7 +98,7 @@ resource "aws_mq_broker" "this" {
 
   user {
     username = var.mq_username
-    password = random_password.mq.result
+    password = random_password.mq["admin"].result
   }
 
   logs {

@@ -30,12 +30,12 @@ output "ecr_repository_url" {
 
 output "db_endpoint" {
   description = "RDS PostgreSQL address:port."
-  value       = module.rds.db_instance_endpoint
+  value       = module.vidproc_db.db_instance_endpoint
 }
 
 output "db_master_user_secret_arn" {
   description = "Secrets Manager secret (managed by RDS) with the database master user's credentials."
-  value       = module.rds.db_instance_master_user_secret_arn
+  value       = module.vidproc_db.db_instance_master_user_secret_arn
 }
 
 output "db_backup_replica" {
@@ -58,12 +58,12 @@ output "mq_console_url" {
 
 output "mq_credentials_secret_arn" {
   description = "Secrets Manager secret with the broker admin's credentials (used only to make vidproc's own broker user)."
-  value       = aws_secretsmanager_secret.mq.arn
+  value       = aws_secretsmanager_secret.mq["admin"].arn
 }
 
 output "media_bucket" {
   description = "Name of the private S3 bucket for videos and images."
-  value       = aws_s3_bucket.media.id
+  value       = module.media_bucket.id
 }
 
 output "kms_key_arn" {
@@ -73,7 +73,7 @@ output "kms_key_arn" {
 
 output "app_role_arn" {
   description = "IAM role the vidproc pods assume (IRSA), set as eks.amazonaws.com/role-arn on their ServiceAccount."
-  value       = module.vidproc_irsa.arn
+  value       = module.vidproc_role.arn
 }
 
 output "helm_release_status" {
@@ -138,5 +138,5 @@ output "db_app_secret_arn" {
 
 output "mq_app_secret_arn" {
   description = "Secrets Manager secret of vidproc's own broker user."
-  value       = aws_secretsmanager_secret.mq_app.arn
+  value       = aws_secretsmanager_secret.mq["app"].arn
 }

@@ -1,88 +1,33 @@
-# PostgreSQL for the projection (videos, video_events, webhooks). Encrypted with the data key; the
-# master password is generated and kept (and rotated) by RDS in Secrets Manager. Point-in-time
-# recovery over db_backup_retention_days, optionally also in another region (below). The
-# projection is what `vidproc rebuild-workflows` rebuilds Temporal's workflows from: see the
-# runbook's "Restore" (docs/operations.md).
-resource "aws_security_group" "rds" {
-  # checkov:skip=CKV2_AWS_5: attached to the RDS instance through module.rds (vpc_security_group_ids), which checkov does not download
-  name        = "${local.name}-rds"
-  description = "PostgreSQL for vidproc: reachable from the EKS nodes only"
-  vpc_id      = module.vpc.vpc_id
+# PostgreSQL for the projection (videos, video_events, webhooks), modules/postgres: encrypted with
+# the data key, TLS only, reachable from the EKS nodes only; the master password is generated and
+# kept (and rotated) by RDS in Secrets Manager. Point-in-time recovery over db_backup_retention_days,
+# optionally also in another region (below). The projection is what `vidproc rebuild-workflows`
+# rebuilds Temporal's workflows from: see the runbook's "Restore" (docs/operations.md).
+module "vidproc_db" {
+  source = "./modules/postgres"
 
-  ingress {
-    description     = "PostgreSQL from the EKS nodes (the vidproc pods)"
-    from_port       = 5432
-    to_port         = 5432
-    protocol        = "tcp"
-    security_groups = [module.eks.node_security_group_id]
-  }
-}
+  identifier               = local.name
+  purpose                  = "vidproc"
+  vpc_id                   = module.vpc.vpc_id
+  db_subnet_group_name     = module.vpc.database_subnet_group_name
+  client_security_group_id = module.eks.node_security_group_id
+  kms_key_arn              = aws_kms_key.data.arn
 
-module "rds" {
-  # checkov:skip=CKV_TF_1: a Terraform Registry module pinned to an exact release version; the registry serves that version's archive
-  source  = "terraform-aws-modules/rds/aws"
-  version = "7.2.0"
-
-  identifier = local.name
-
-  engine               = "postgres"
-  engine_version       = var.db_engine_version
-  family               = "postgres${split(".", var.db_engine_version)[0]}"
-  major_engine_version = split(".", var.db_engine_version)[0]
-  instance_class       = var.db_instance_class
-
+  engine_version        = var.db_engine_version
+  instance_class        = var.db_instance_class
   allocated_storage     = var.db_allocated_storage
   max_allocated_storage = var.db_max_allocated_storage
-  storage_type          = "gp3"
-  storage_encrypted     = true
-  kms_key_id            = aws_kms_key.data.arn
 
-  db_name  = "vidproc"
-  username = "vidproc"
-  port     = 5432
+  db_name                     = "vidproc"
+  username                    = "vidproc"
+  manage_master_user_password = true
 
-  manage_master_user_password   = true
-  master_user_secret_kms_key_id = aws_kms_key.data.arn
-
-  multi_az               = var.db_multi_az
-  db_subnet_group_name   = module.vpc.database_subnet_group_name
-  vpc_security_group_ids = [aws_security_group.rds.id]
-  publicly_accessible    = false
-
-  backup_retention_period  = var.db_backup_retention_days
-  backup_window            = "02:00-03:00"
-  maintenance_window       = "Sun:03:30-Sun:04:30"
-  copy_tags_to_snapshot    = true
-  delete_automated_backups = false
-
-  # Data safety: deletion refused while protected; a destroy leaves a final snapshot (unless
-  # db_skip_final_snapshot) and keeps the automated backups (delete_automated_backups = false).
-  deletion_protection              = var.deletion_protection
-  skip_final_snapshot              = var.db_skip_final_snapshot
-  final_snapshot_identifier_prefix = "${local.name}-final"
-
-  auto_minor_version_upgrade          = true
-  iam_database_authentication_enabled = true
-
-  performance_insights_enabled          = true
-  performance_insights_kms_key_id       = aws_kms_key.data.arn
-  performance_insights_retention_period = 7
-
-  monitoring_interval    = 60
-  create_monitoring_role = true
-  monitoring_role_name   = "${local.name}-rds-monitoring"
-
-  enabled_cloudwatch_logs_exports        = ["postgresql", "upgrade"]
-  create_cloudwatch_log_group            = true
-  cloudwatch_log_group_retention_in_days = 365
-  cloudwatch_log_group_kms_key_id        = aws_kms_key.data.arn
-
-  # PostgreSQL has no options: no option group.
-  create_db_option_group = false
+  multi_az              = var.db_multi_az
+  backup_retention_days = var.db_backup_retention_days
+  deletion_protection   = var.deletion_protection
+  skip_final_snapshot   = var.db_skip_final_snapshot
 
   parameters = [
-    # TLS only (the default from PostgreSQL 15 on; explicit so it never regresses).
-    { name = "rds.force_ssl", value = "1" },
     { name = "log_min_duration_statement", value = "1000" },
   ]
 }
@@ -102,23 +47,8 @@ data "http" "rds_ca_bundle" {
 
 # Optional: the automated backups copied to another region, so that the database can be restored
 # to a point in time there if this region is lost. Encrypted with a key of that region (a KMS key
-# cannot leave its region). Created in the destination region (the provider's per-resource region).
-data "aws_iam_policy_document" "backup_replica_kms" {
-  # checkov:skip=CKV_AWS_109: the key policy is attached to this key only; the account root principal is the standard delegation to IAM
-  # checkov:skip=CKV_AWS_111: the key policy is attached to this key only; the account root principal is the standard delegation to IAM
-  # checkov:skip=CKV_AWS_356: in a key policy "*" means this key
-  statement {
-    sid       = "AccountAdministration"
-    actions   = ["kms:*"]
-    resources = ["*"]
-
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
-    }
-  }
-}
-
+# cannot leave its region; its policy is kms.tf's kms_account_admin). Created in the destination
+# region (the provider's per-resource region).
 resource "aws_kms_key" "backup_replica" {
   count = var.db_backup_replica_region == "" ? 0 : 1
 
@@ -126,14 +56,14 @@ resource "aws_kms_key" "backup_replica" {
   description             = "${local.name}: the database's automated backups copied from ${var.region}"
   enable_key_rotation     = true
   deletion_window_in_days = 30
-  policy                  = data.aws_iam_policy_document.backup_replica_kms.json
+  policy                  = data.aws_iam_policy_document.kms_account_admin.json
 }
 
 resource "aws_db_instance_automated_backups_replication" "this" {
   count = var.db_backup_replica_region == "" ? 0 : 1
 
   region                 = var.db_backup_replica_region
-  source_db_instance_arn = module.rds.db_instance_arn
+  source_db_instance_arn = module.vidproc_db.db_instance_arn
   retention_period       = var.db_backup_replica_retention_days
   kms_key_id             = aws_kms_key.backup_replica[0].arn
 }

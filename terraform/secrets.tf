@@ -26,12 +26,12 @@ resource "aws_secretsmanager_secret_version" "db_app" {
   # The rotation function's format: it logs in with masterarn's credentials to set the passwords.
   secret_string = jsonencode({
     engine    = "postgres"
-    host      = module.rds.db_instance_address
-    port      = module.rds.db_instance_port
-    dbname    = module.rds.db_instance_name
+    host      = module.vidproc_db.db_instance_address
+    port      = module.vidproc_db.db_instance_port
+    dbname    = module.vidproc_db.db_instance_name
     username  = var.db_app_username
     password  = random_password.db_app.result
-    masterarn = module.rds.db_instance_master_user_secret_arn
+    masterarn = module.vidproc_db.db_instance_master_user_secret_arn
   })
 
   # After the first rotation the secret is the rotation's: Terraform does not put this back.
@@ -53,7 +53,7 @@ resource "aws_security_group" "db_rotation" {
     from_port       = 5432
     to_port         = 5432
     protocol        = "tcp"
-    security_groups = [aws_security_group.rds.id]
+    security_groups = [module.vidproc_db.security_group_id]
   }
 
   egress {
@@ -66,7 +66,7 @@ resource "aws_security_group" "db_rotation" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "rds_from_rotation" {
-  security_group_id            = aws_security_group.rds.id
+  security_group_id            = module.vidproc_db.security_group_id
   description                  = "PostgreSQL from the database user's rotation function"
   from_port                    = 5432
   to_port                      = 5432
@@ -87,7 +87,7 @@ resource "aws_serverlessapplicationrepository_cloudformation_stack" "db_rotation
     vpcSecurityGroupIds = aws_security_group.db_rotation.id
     kmsKeyArn           = aws_kms_key.data.arn
     # The function logs in as the master (the RDS-managed secret) to set the users' passwords.
-    masterSecretArn       = module.rds.db_instance_master_user_secret_arn
+    masterSecretArn       = module.vidproc_db.db_instance_master_user_secret_arn
     masterSecretKmsKeyArn = aws_kms_key.data.arn
   }
 }
@@ -103,30 +103,15 @@ resource "aws_secretsmanager_secret_rotation" "db_app" {
   }
 }
 
-# The broker user. Amazon MQ has no rotation function for RabbitMQ users: rotate by putting a new
-# secret value (username <user> or <user>_clone, a new password) and running `terraform apply`
-# (the bootstrap Job sets it on the broker); the other user keeps working until then.
-resource "random_password" "mq_app" {
-  length           = 32
-  special          = true
-  override_special = "-_.~"
-  min_lower        = 4
-  min_upper        = 4
-  min_numeric      = 4
-}
-
-resource "aws_secretsmanager_secret" "mq_app" {
-  # checkov:skip=CKV2_AWS_57: Amazon MQ for RabbitMQ has no Secrets Manager rotation function; the alternating-users procedure in docs/deploy-aws.md rotates it
-  name_prefix = "${local.name}/amazon-mq/app-"
-  description = "vidproc: its own RabbitMQ user on the ${local.name} Amazon MQ broker"
-  kms_key_id  = aws_kms_key.data.arn
-}
-
+# The broker user (its password and secret: mq.tf, with the admin's). Amazon MQ has no rotation
+# function for RabbitMQ users: rotate by putting a new secret value (username <user> or
+# <user>_clone, a new password) and running `terraform apply` (the bootstrap Job sets it on the
+# broker); the other user keeps working until then.
 resource "aws_secretsmanager_secret_version" "mq_app" {
-  secret_id = aws_secretsmanager_secret.mq_app.id
+  secret_id = aws_secretsmanager_secret.mq["app"].id
   secret_string = jsonencode({
     username = var.mq_app_username
-    password = random_password.mq_app.result
+    password = random_password.mq["app"].result
     host     = trimprefix(aws_mq_broker.this.instances[0].endpoints[0], "amqps://")
   })
 

@@ -16,22 +16,6 @@ locals {
   temporal_rds_ca_pem_path = "/etc/temporal/rds-ca/ca.pem"
 }
 
-resource "aws_security_group" "temporal_rds" {
-  # checkov:skip=CKV2_AWS_5: attached to the RDS instance through module.temporal_rds (vpc_security_group_ids), which checkov does not download
-  count       = local.temporal_in_cluster ? 1 : 0
-  name        = "${local.name}-temporal-rds"
-  description = "PostgreSQL for Temporal: reachable from the EKS nodes only"
-  vpc_id      = module.vpc.vpc_id
-
-  ingress {
-    description     = "PostgreSQL from the EKS nodes (the Temporal pods)"
-    from_port       = 5432
-    to_port         = 5432
-    protocol        = "tcp"
-    security_groups = [module.eks.node_security_group_id]
-  }
-}
-
 # Temporal's user's password: kept in Secrets Manager, given to Temporal through ESO. Not rotated
 # automatically: Temporal reads its password at start, and its chart names one user; rotating is
 # docs/deploy-aws.md's procedure (bump temporal_db_password_version, apply, restart Temporal).
@@ -62,72 +46,34 @@ resource "aws_secretsmanager_secret_version" "temporal_db" {
   })
 }
 
-module "temporal_rds" {
-  # checkov:skip=CKV_TF_1: a Terraform Registry module pinned to an exact release version; the registry serves that version's archive
-  source  = "terraform-aws-modules/rds/aws"
-  version = "7.2.0"
+# Temporal's PostgreSQL instance: the settings of vidproc's (modules/postgres), Temporal's user as
+# its master user, with the password above (write-only: not in the module's state).
+module "temporal_db" {
+  source = "./modules/postgres"
 
-  create_db_instance        = local.temporal_in_cluster
-  create_db_parameter_group = local.temporal_in_cluster
+  create                   = local.temporal_in_cluster
+  identifier               = "${local.name}-temporal"
+  purpose                  = "Temporal"
+  vpc_id                   = module.vpc.vpc_id
+  db_subnet_group_name     = module.vpc.database_subnet_group_name
+  client_security_group_id = module.eks.node_security_group_id
+  kms_key_arn              = aws_kms_key.data.arn
 
-  identifier = "${local.name}-temporal"
-
-  engine               = "postgres"
-  engine_version       = var.db_engine_version
-  family               = "postgres${split(".", var.db_engine_version)[0]}"
-  major_engine_version = split(".", var.db_engine_version)[0]
-  instance_class       = var.temporal_db_instance_class
-
+  engine_version        = var.db_engine_version
+  instance_class        = var.temporal_db_instance_class
   allocated_storage     = 50
   max_allocated_storage = 500
-  storage_type          = "gp3"
-  storage_encrypted     = true
-  kms_key_id            = aws_kms_key.data.arn
 
-  db_name  = "temporal"
-  username = "temporal"
-  port     = 5432
-
+  db_name                     = "temporal"
+  username                    = "temporal"
   manage_master_user_password = false
   password_wo                 = try(random_password.temporal_db[0].result, null)
   password_wo_version         = var.temporal_db_password_version
 
-  multi_az               = var.db_multi_az
-  db_subnet_group_name   = module.vpc.database_subnet_group_name
-  vpc_security_group_ids = aws_security_group.temporal_rds[*].id
-  publicly_accessible    = false
-
-  backup_retention_period  = var.db_backup_retention_days
-  backup_window            = "02:00-03:00"
-  maintenance_window       = "Sun:03:30-Sun:04:30"
-  copy_tags_to_snapshot    = true
-  delete_automated_backups = false
-
-  deletion_protection              = var.deletion_protection
-  skip_final_snapshot              = var.db_skip_final_snapshot
-  final_snapshot_identifier_prefix = "${local.name}-temporal-final"
-
-  auto_minor_version_upgrade          = true
-  iam_database_authentication_enabled = true
-
-  performance_insights_enabled          = true
-  performance_insights_kms_key_id       = aws_kms_key.data.arn
-  performance_insights_retention_period = 7
-
-  monitoring_interval    = 60
-  create_monitoring_role = true
-  monitoring_role_name   = "${local.name}-temporal-rds-monitoring"
-
-  enabled_cloudwatch_logs_exports        = ["postgresql", "upgrade"]
-  create_cloudwatch_log_group            = true
-  cloudwatch_log_group_retention_in_days = 365
-  cloudwatch_log_group_kms_key_id        = aws_kms_key.data.arn
-
-  create_db_option_group = false
-
-  parameters = [
-    { name = "rds.force_ssl", value = "1" },
-  ]
+  multi_az              = var.db_multi_az
+  backup_retention_days = var.db_backup_retention_days
+  deletion_protection   = var.deletion_protection
+  skip_final_snapshot   = var.db_skip_final_snapshot
 }
 
 # The Web UI's own app client (confidential: the UI server keeps its secret), for its OIDC sign-in
@@ -170,7 +116,7 @@ locals {
     sql = {
       pluginName      = "postgres12"
       databaseName    = db
-      connectAddr     = "${module.temporal_rds.db_instance_address}:5432"
+      connectAddr     = "${module.temporal_db.db_instance_address}:5432"
       connectProtocol = "tcp"
       user            = "temporal"
       existingSecret  = local.temporal_db_secret_name
@@ -181,7 +127,7 @@ locals {
       tls = {
         enabled                = true
         enableHostVerification = true
-        serverName             = module.temporal_rds.db_instance_address
+        serverName             = module.temporal_db.db_instance_address
         caFile                 = local.temporal_rds_ca_pem_path
       }
     }
@@ -291,7 +237,7 @@ resource "helm_release" "temporal" {
 
   depends_on = [
     helm_release.external_secrets,
-    module.temporal_rds,
+    module.temporal_db,
     aws_secretsmanager_secret_version.temporal_db,
   ]
 }
