@@ -21,6 +21,17 @@ export const { loadVideo, stallPolicy, deliveryPolicy, alertGroupingPolicy } = p
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
 });
 
+/**
+ * The run's start as a regular activity (since LOAD_AS_ACTIVITY): its result is an event in the
+ * history, in order with the signals around it. As a local activity its result could reach the
+ * workflow after a signal live (a task cut to answer queries, SDK core 1.24) and before it on
+ * replay, and a run that applied them in another order did not replay.
+ */
+export const { loadVideo: loadVideoInHistory, stallPolicy: stallPolicyInHistory } = proxyActivities<VideoActivities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+
 // The projection must eventually be written: retried without limit until Postgres answers,
 // unless the activity says the data itself is refused (a non-retryable failure).
 // Webhook notices likewise: a short Postgres write and the starts of the delivery workflows,

@@ -35,6 +35,13 @@ export const PACED_COMMANDS = 'paced-commands';
 export const LOCAL_ACTIVITIES_IN_TURN = 'local-activities-in-turn';
 
 /**
+ * A run loads what Postgres knows of its video (or, continued, its stall policy) with a regular
+ * activity instead of a local one, so the result is in the history in order with the signals that
+ * came meanwhile (activities.ts). Decided once, at a run's start.
+ */
+export const LOAD_AS_ACTIVITY = 'load-as-activity';
+
+/**
  * Every patch above is met at the start of a run, before its first local activity, instead of
  * where its code first runs. Why: when a workflow task carries queries and a local activity
  * finishes while they are answered, the SDK (core 1.24) completes the task with the activity's
@@ -54,10 +61,15 @@ function meetPatchesAtStart(): void {
 
 /**
  * What a run decides once, at its start (in its first activation, so that a run from before a
- * patch decides on replay as it did): the patches above met, and whether its local activities
- * take turns.
+ * patch decides on replay as it did): the patches above met, whether its local activities take
+ * turns, whether it loads with a regular activity.
  */
-export function decidedAtStart(): { localActivitiesInTurn: boolean } {
+export function decidedAtStart(): StartDecisions {
   meetPatchesAtStart();
-  return { localActivitiesInTurn: patched(LOCAL_ACTIVITIES_IN_TURN) };
+  return { localActivitiesInTurn: patched(LOCAL_ACTIVITIES_IN_TURN), loadAsActivity: patched(LOAD_AS_ACTIVITY) };
+}
+
+export interface StartDecisions {
+  localActivitiesInTurn: boolean;
+  loadAsActivity: boolean;
 }

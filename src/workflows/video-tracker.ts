@@ -25,11 +25,11 @@ import {
   type VideoView,
 } from '../domain/video.js';
 import { webhookEventTypes } from '../domain/webhook-events.js';
-import { loadVideo, stallPolicy } from './activities.js';
+import { loadVideo, loadVideoInHistory, stallPolicy, stallPolicyInHistory } from './activities.js';
 import { OPERATOR_ACTION_REFUSED, VIDEO_OWNED_BY_ANOTHER_USER, type CarriedState, type RegisterInput, type RegisterResult } from './definitions.js';
 import { LocalActivityTurns } from './local-activity-turns.js';
 import { Outbox } from './outbox.js';
-import { USER_WEBHOOKS } from './patches.js';
+import { USER_WEBHOOKS, type StartDecisions } from './patches.js';
 import { ProjectionWriter } from './projection-writer.js';
 import { currentTrace } from './trace-context.js';
 import type { StageClock } from './stage-timer.js';
@@ -55,8 +55,12 @@ export class VideoTracker implements StageClock {
   readonly outbox: Outbox;
   readonly webhooks: WebhookNotices;
 
-  constructor(videoId: string, carried: CarriedState | undefined, { localActivitiesInTurn }: { localActivitiesInTurn: boolean }) {
+  /** How this run loads (LOAD_AS_ACTIVITY): a regular activity, or a local one as runs from before it. */
+  private readonly loads: { loadVideo: typeof loadVideo; stallPolicy: typeof stallPolicy };
+
+  constructor(videoId: string, carried: CarriedState | undefined, { localActivitiesInTurn, loadAsActivity }: StartDecisions) {
     this.videoId = videoId;
+    this.loads = loadAsActivity ? { loadVideo: loadVideoInHistory, stallPolicy: stallPolicyInHistory } : { loadVideo, stallPolicy };
     this.state = carried?.tracker;
     const turns = new LocalActivityTurns(localActivitiesInTurn);
     this.projection = new ProjectionWriter(videoId, () => this.video, turns, carried?.unsaved);
@@ -71,11 +75,11 @@ export class VideoTracker implements StageClock {
    */
   async load(): Promise<void> {
     if (this.state) {
-      this.policy = await stallPolicy();
+      this.policy = await this.loads.stallPolicy();
     } else {
       // With the run's id: a retry of this first task must get what the run started from, not its own writes.
       const { runId } = workflowInfo();
-      const loaded = await loadVideo(this.videoId, runId);
+      const loaded = await this.loads.loadVideo(this.videoId, runId);
       this.policy = loaded.policy;
       this.state = loaded.stored
         ? { video: loaded.stored.video, seenEventIds: loaded.stored.seenEventIds }

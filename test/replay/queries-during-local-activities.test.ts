@@ -26,34 +26,47 @@ afterAll(async () => {
   await worker?.stop();
 });
 
+/** Four readers each asking every video in turn, from before its workflow exists, until `stop`. */
+function pollAll(ids: string[]): { stop(): Promise<void> } {
+  const query = (id: string) => worker.client.workflow.getHandle(workflowIdFor(id)).query(getStatusQuery).catch(() => undefined);
+  let polling = true;
+  const readers = Promise.all(
+    [0, 1, 2, 3].map(async () => {
+      while (polling) await Promise.all(ids.map(query));
+    }),
+  );
+  return {
+    async stop() {
+      polling = false;
+      await readers;
+    },
+  };
+}
+
+/** Replays each video's history; the failures, and how many tasks were cut after a local activity's marker. */
+async function replayEach(ids: string[]): Promise<{ failures: string[]; cuts: number }> {
+  const failures: string[] = [];
+  let cuts = 0;
+  for (const id of ids) {
+    const history = await worker.client.workflow.getHandle(workflowIdFor(id)).fetchHistory();
+    const events = history.events ?? [];
+    // A task completed with a local activity's marker last, and a new one scheduled at once: a cut.
+    cuts += events.filter((e, i) => i > 0 && e.workflowTaskScheduledEventAttributes && events[i - 1]!.markerRecordedEventAttributes).length;
+    await Worker.runReplayHistory({ workflowBundle }, history, workflowIdFor(id)).catch((err: unknown) => failures.push(`${id}: ${String(err).slice(0, 300)}`));
+  }
+  return { failures, cuts };
+}
+
 describe('video workflows queried while they start', () => {
   it('replay, wherever the SDK cut their tasks', async () => {
-    const { videos, client } = worker;
     const ids = Array.from({ length: 40 }, () => uniqueId());
-    const query = (id: string) => client.workflow.getHandle(workflowIdFor(id)).query(getStatusQuery).catch(() => undefined);
-    let polling = true;
-    // Four readers each asking every video in turn, from before its workflow exists.
-    const readers = Promise.all(
-      [0, 1, 2, 3].map(async () => {
-        while (polling) await Promise.all(ids.map(query));
-      }),
-    );
+    const readers = pollAll(ids);
     for (const id of ids) {
-      await videos.sendEvents([ev.uploaded(id, 'alice'), ev.started(id)]);
+      await worker.videos.sendEvents([ev.uploaded(id, 'alice'), ev.started(id)]);
       await sleep(100);
     }
-    polling = false;
-    await readers;
-
-    const failures: string[] = [];
-    let cuts = 0;
-    for (const id of ids) {
-      const history = await client.workflow.getHandle(workflowIdFor(id)).fetchHistory();
-      const events = history.events ?? [];
-      // A task completed with a local activity's marker last, and a new one scheduled at once: a cut.
-      cuts += events.filter((e, i) => i > 0 && e.workflowTaskScheduledEventAttributes && events[i - 1]!.markerRecordedEventAttributes).length;
-      await Worker.runReplayHistory({ workflowBundle }, history, workflowIdFor(id)).catch((err: unknown) => failures.push(`${id}: ${String(err).slice(0, 300)}`));
-    }
+    await readers.stop();
+    const { failures, cuts } = await replayEach(ids);
     process.stdout.write(`queried while starting: ${ids.length} workflows, ${cuts} tasks cut after a local activity's marker\n`);
     expect(failures).toEqual([]);
   }, 120_000);

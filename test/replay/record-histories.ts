@@ -77,6 +77,15 @@ const scenarios: Record<string, { stuck?: boolean; defaults?: { lingerMs?: numbe
       return closedRuns(client, id);
     },
   },
+  'load-as-activity': {
+    // A run from LOAD_AS_ACTIVITY on: its load is a regular activity; its next events come while it loads.
+    run: async (videos, client, id) => {
+      await videos.sendEvent(ev.progress(id, 10));
+      await videos.sendEvents([ev.uploaded(id, 'kim', 'load.mp4'), ev.started(id)]);
+      await videos.sendEvent(ev.completed(id, 'https://cdn.example.com/load.zip', 30));
+      return closedRuns(client, id);
+    },
+  },
   'events-batch': {
     // What the bridge sends in a burst: a video's queued events in one signal.
     run: async (videos, client, id) => {

@@ -34,7 +34,7 @@ describe('recorded video workflow histories', () => {
     const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
     // The scenarios the suite promises to guard (see record-histories.ts).
     const guarded = ['happy-path', 'duplicates-out-of-order', 'stalled-reprocess-timed-out', 'stalled-recovered', 'operator-retry-extend-fail', 'continue-as-new'];
-    for (const scenario of [...guarded, 'user-webhooks', 'user-webhooks-stalled', 'webhook-delivery', 'events-batch', 'stalled-paced-commands', 'alert-digest', 'projection-write-retried', 'query-during-load', 'patches-at-start', 'local-activities-in-turn']) {
+    for (const scenario of [...guarded, 'user-webhooks', 'user-webhooks-stalled', 'webhook-delivery', 'events-batch', 'stalled-paced-commands', 'alert-digest', 'projection-write-retried', 'query-during-load', 'patches-at-start', 'local-activities-in-turn', 'load-as-activity']) {
       expect(files.some((f) => f.includes(`.${scenario}.`))).toBe(true);
     }
     const { failures, replayed } = await replayAll({ codePath: process.env.VIDPROC_TEST_WORKFLOW_BUNDLE! });
