@@ -16,8 +16,8 @@ export const CONNECT_TIMEOUT_MS = 5_000;
  * timeout, and the callers' retries and fallbacks go on. Set on the client, not the pool: pg-pool's
  * `connectionTimeoutMillis` also bounds the wait for a free pooled connection, which turns a burst
  * (a thousand workflow tasks' local activities sharing ten connections) into failed writes that
- * would have run a moment later, each retried. Waiting for a free connection is bounded by each
- * caller's own timeout (an activity's, the API's read deadline).
+ * would have run a moment later, each retried. Waiting for a free connection is the caller's to
+ * bound: an activity's timeout, the API's `poolWaitMs`.
  */
 class BoundedConnectClient extends pg.Client {
   constructor(config?: string | pg.ClientConfig) {
@@ -25,8 +25,12 @@ class BoundedConnectClient extends pg.Client {
   }
 }
 
-/** MikroORM options for a database URL. Migrations are listed explicitly (no file globbing). */
-export function ormConfig(databaseUrl: string, overrides: Partial<Options> = {}): Options {
+/**
+ * MikroORM options for a database URL. Migrations are listed explicitly (no file globbing).
+ * `poolWaitMs`: how long a query may wait for a free pooled connection before it fails as
+ * Postgres unavailable (unset: as long as its caller's own timeout allows).
+ */
+export function ormConfig(databaseUrl: string, overrides: Partial<Options> = {}, { poolWaitMs }: { poolWaitMs?: number } = {}): Options {
   return defineConfig({
     clientUrl: databaseUrl,
     entities,
@@ -39,7 +43,7 @@ export function ormConfig(databaseUrl: string, overrides: Partial<Options> = {})
       silent: true,
     },
     pool: { min: 0, max: 10 },
-    driverOptions: { Client: BoundedConnectClient },
+    driverOptions: { Client: BoundedConnectClient, ...(poolWaitMs !== undefined && { connectionTimeoutMillis: poolWaitMs }) },
     debug: false,
     ...overrides,
   });

@@ -11,7 +11,8 @@ function codeOf(err: unknown): string | undefined {
 /** Postgres cannot be reached or is not accepting work (connection, shutdown, resources). */
 export function isDatabaseUnavailable(err: unknown): boolean {
   const code = codeOf(err);
-  if (code === undefined) return err instanceof Error && /timeout acquiring|connection terminated|Connection not established/i.test(err.message);
+  // pg-pool's own: no free connection within its wait ("timeout exceeded when trying to connect").
+  if (code === undefined) return err instanceof Error && /timeout acquiring|timeout exceeded when trying to connect|connection terminated|Connection not established/i.test(err.message);
   // SQLSTATE 08 connection exception, 53 insufficient resources, 57P0x operator intervention.
   return NETWORK_CODES.has(code) || /^(08|53|57P0)/.test(code);
 }

@@ -3,8 +3,8 @@ import { ormConfig } from './config.js';
 
 export type Orm = MikroORM;
 
-export async function connectDatabase(databaseUrl: string): Promise<Orm> {
-  return MikroORM.init(ormConfig(databaseUrl));
+export async function connectDatabase(databaseUrl: string, pool: { poolWaitMs?: number } = {}): Promise<Orm> {
+  return MikroORM.init(ormConfig(databaseUrl, {}, pool));
 }
 
 /** Creates the database when it is missing, then applies pending migrations. Returns their names. */

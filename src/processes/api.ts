@@ -38,8 +38,15 @@ export function serverTimeouts(http: Config['http']): ServerOptions {
   };
 }
 
+/**
+ * How long an API read waits for a free Postgres connection before it answers 503 (Retry-After):
+ * a saturated pool sheds reads at once instead of piling them up behind it. The worker's writes
+ * wait as long as their activity's timeout instead (a write that waits is not lost).
+ */
+const API_POOL_WAIT_MS = 2_000;
+
 export async function startApi(config: Config, logger: Logger): Promise<Running & { url: string }> {
-  const orm = await connectDatabase(config.DATABASE_URL);
+  const orm = await connectDatabase(config.DATABASE_URL, { poolWaitMs: API_POOL_WAIT_MS });
   const { connection, client } = await connectClient(config.temporal, { rejectQueriesWhenClosed: true });
   const broker = await openBrokerReadiness(config.AMQP_URL, logger);
   const changes = openVideoChangeFeed(config.DATABASE_URL, logger);

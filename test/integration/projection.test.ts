@@ -1,5 +1,7 @@
 /** The Postgres projection: idempotent, never backwards, and how its errors are classified. */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { ormConfig } from '../../src/db/config.js';
 import { connectDatabase, type Orm } from '../../src/db/index.js';
 import { isDataRefused, isDatabaseUnavailable } from '../../src/db/errors.js';
 import { createProjectionStore, findHistory, findVideo, saveVideo } from '../../src/db/video-store.js';
@@ -69,6 +71,18 @@ describe('saveVideo', () => {
       expect(isDataRefused(down)).toBe(false);
     } finally {
       await nowhere.close(true);
+    }
+  });
+
+  it('a query that waits past poolWaitMs for a free connection fails as Postgres unavailable (the API answers 503)', async () => {
+    const small = await MikroORM.init(ormConfig(testConfig().DATABASE_URL, { pool: { min: 0, max: 1 } }, { poolWaitMs: 200 }));
+    try {
+      // The one connection is held by a transaction; a read outside it has none to take.
+      const failed = await small.em.transactional(async () => findVideo(small.em.fork(), uniqueId()).then(() => null, (err: unknown) => err));
+      expect(failed).toBeInstanceOf(Error);
+      expect(isDatabaseUnavailable(failed)).toBe(true);
+    } finally {
+      await small.close(true);
     }
   });
 });
