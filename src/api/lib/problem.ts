@@ -34,17 +34,6 @@ const TITLES: Record<number, string> = {
 };
 
 /** An error that becomes a problem response in the app's one error handler. */
-/**
- * Seconds a client is asked to wait (Retry-After) after a 503 because Temporal or Postgres did not
- * answer: long enough for a query the read left running to finish and serve the next read, short
- * enough that a video in flight is soon seen again.
- */
-export const DEPENDENCY_RETRY_AFTER_S = 1;
-
-/** The 503 of a dependency that did not answer (`Temporal`, `Postgres`): with Retry-After. */
-export const dependencyDown = (dependency: string) =>
-  new HttpProblem(503, `${dependency} is not answering; try again shortly`, {}, { 'Retry-After': String(DEPENDENCY_RETRY_AFTER_S) });
-
 export class HttpProblem extends Error {
   readonly status: ContentfulStatusCode;
   readonly extra: Partial<Problem> & Record<string, unknown>;
@@ -63,6 +52,17 @@ export class HttpProblem extends Error {
     this.headers = headers;
   }
 }
+
+/**
+ * Seconds a client is asked to wait (Retry-After) after a 503 because Temporal or Postgres did not
+ * answer: long enough for a query the read left running to finish and serve the next read, short
+ * enough that a video in flight is soon seen again.
+ */
+export const DEPENDENCY_RETRY_AFTER_S = 1;
+
+/** The 503 of a dependency that did not answer (`Temporal`, `Postgres`): with Retry-After. */
+export const dependencyDown = (dependency: string) =>
+  new HttpProblem(503, `${dependency} is not answering; try again shortly`, {}, { 'Retry-After': String(DEPENDENCY_RETRY_AFTER_S) });
 
 export function problem(c: Context, status: ContentfulStatusCode, detail?: string, extra: Record<string, unknown> = {}) {
   const body = {
